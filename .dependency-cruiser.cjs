@@ -1,0 +1,55 @@
+/** Architectural boundaries (STYLE.md rule 10), checked by `npm run lint`. */
+module.exports = {
+  forbidden: [
+    {
+      name: 'events-imports-nothing-of-ours',
+      comment:
+        'libs/events is the contract: usable by a non-Nest consumer, it imports no other lib or app.',
+      severity: 'error',
+      from: { path: '^libs/events' },
+      to: { path: '^(apps|libs/(?!events))' },
+    },
+    {
+      name: 'events-no-nest',
+      comment: 'libs/events must not depend on NestJS, TypeORM or the broker client.',
+      severity: 'error',
+      from: { path: '^libs/events/src' },
+      to: { path: 'node_modules/(@nestjs|typeorm|amqplib|amqp-connection-manager)' },
+    },
+    {
+      name: 'no-app-to-app',
+      comment: 'No app imports another app; they talk through events and the gateway HTTP call.',
+      severity: 'error',
+      from: { path: '^apps/([^/]+)/' },
+      to: { path: '^apps/', pathNot: '^apps/$1/' },
+    },
+    {
+      name: 'libs-never-import-apps',
+      severity: 'error',
+      from: { path: '^libs/' },
+      to: { path: '^apps/' },
+    },
+    {
+      name: 'domain-is-pure',
+      comment: 'Domain code (a folder named domain) imports no infrastructure.',
+      severity: 'error',
+      from: { path: '/domain/' },
+      to: { path: 'node_modules/(@nestjs|typeorm|pg|amqplib|amqp-connection-manager)' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
+  },
+};

@@ -1,0 +1,39 @@
+import type { Config } from 'jest';
+
+/** Shared by every tier: ESM TypeScript through ts-jest, `@app/*` aliases, `.js` suffixes stripped. */
+const base = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
+  },
+  moduleNameMapper: {
+    '^@app/events$': '<rootDir>/libs/events/src/index.ts',
+    '^@app/messaging$': '<rootDir>/libs/messaging/src/index.ts',
+    '^@app/testing$': '<rootDir>/libs/testing/src/index.ts',
+    '^@app/platform$': '<rootDir>/libs/platform/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/bench/peers/'],
+} satisfies Config;
+
+const config: Config = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
+      testTimeout: 60_000,
+    },
+    {
+      ...base,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      testTimeout: 180_000,
+    },
+  ],
+};
+
+export default config;
