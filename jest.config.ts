@@ -19,19 +19,19 @@ const base = {
 } satisfies Config;
 
 const config: Config = {
+  // Per-project testTimeout is ignored by Jest; integration and e2e tests need the room.
+  testTimeout: 90_000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     {
       ...base,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
-      testTimeout: 60_000,
     },
     {
       ...base,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
-      testTimeout: 180_000,
     },
   ],
 };

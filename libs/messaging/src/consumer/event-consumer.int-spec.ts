@@ -1,0 +1,323 @@
+import { type DecodedEvent } from '@app/events';
+import {
+  BrokerProbe,
+  connectionsOf,
+  createTestDatabase,
+  createTestVhost,
+  management,
+  type TestDatabase,
+  type TestVhost,
+  waitFor,
+} from '@app/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  effects,
+  orderPlaced,
+  publishRaw,
+  startService,
+  type TestService,
+} from '../../test/harness.js';
+import { type EventContext } from './event-context.js';
+import { EventHandler } from './event-handler.decorator.js';
+
+const attempts = new Map<string, number>();
+let slowMs = 0;
+
+@Injectable()
+class OrderPlacedHandler {
+  @EventHandler('order.placed')
+  async reserve(event: DecodedEvent<'order.placed'>, context: EventContext): Promise<void> {
+    const count = (attempts.get(event.envelope.id) ?? 0) + 1;
+    attempts.set(event.envelope.id, count);
+    const sku = event.data.items[0]?.sku;
+    if (sku === 'FAIL') throw new Error('stock ledger unavailable');
+    if (sku === 'FLAKY' && count < 3) throw new Error(`flaky attempt ${count}`);
+    if (slowMs) await new Promise((resolve) => setTimeout(resolve, slowMs));
+    await context.manager.query(
+      `INSERT INTO test_effects (handler, event_id, subject, data) VALUES ('reserve', $1, $2, $3)`,
+      [event.envelope.id, event.envelope.subject ?? null, JSON.stringify(event.data)],
+    );
+  }
+}
+
+describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
+  let vhost: TestVhost;
+  let database: TestDatabase;
+  let probe: BrokerProbe;
+  let service: TestService;
+  const queue = 'inventory.order.placed';
+  const start = () =>
+    startService({
+      service: 'inventory',
+      amqpUrl: vhost.url,
+      databaseUrl: database.url,
+      providers: [OrderPlacedHandler],
+    });
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('consumer');
+    database = await createTestDatabase('consumer');
+    probe = await BrokerProbe.open(vhost.url);
+    service = await start();
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await probe?.close();
+    await vhost?.dispose();
+    await database?.dispose();
+  });
+
+  beforeEach(async () => {
+    slowMs = 0;
+    await probe.drain(`${queue}.dlq`);
+  });
+
+  const handled = async (id: string) =>
+    (await effects(service.dataSource)).filter((row) => row.event_id === id);
+
+  it('declares the topology of DESIGN section 5 with the documented arguments', async () => {
+    const queues = await management<{ name: string; arguments: Record<string, unknown> }[]>(
+      'GET',
+      `/queues/${encodeURIComponent(vhost.name)}`,
+    );
+    const main = queues.find((q) => q.name === queue);
+    expect(main?.arguments).toMatchObject({
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': 10,
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+      'x-dead-letter-exchange': 'inventory.dlx',
+      'x-dead-letter-routing-key': queue,
+    });
+    expect(queues.find((q) => q.name === `${queue}.retry.100ms`)?.arguments).toMatchObject({
+      'x-message-ttl': 100,
+      'x-dead-letter-exchange': 'inventory.retry',
+      'x-dead-letter-routing-key': queue,
+    });
+    expect(queues.map((q) => q.name).sort()).toEqual(
+      [queue, `${queue}.dlq`, `${queue}.retry.100ms`, `${queue}.retry.200ms`].sort(),
+    );
+    const bindings = await management<
+      { source: string; destination: string; routing_key: string }[]
+    >('GET', `/bindings/${encodeURIComponent(vhost.name)}`);
+    const named = bindings
+      .filter((b) => b.source !== '')
+      .map((b) => `${b.source} -[${b.routing_key}]-> ${b.destination}`);
+    expect(named.sort()).toEqual(
+      [
+        `orders.events -[order.placed]-> ${queue}`,
+        `inventory.retry -[${queue}]-> ${queue}`,
+        `inventory.retry -[${queue}.retry.100ms]-> ${queue}.retry.100ms`,
+        `inventory.retry -[${queue}.retry.200ms]-> ${queue}.retry.200ms`,
+        `inventory.dlx -[${queue}]-> ${queue}.dlq`,
+      ].sort(),
+    );
+  });
+
+  it('handles an event in a transaction and acks it', async () => {
+    const event = orderPlaced();
+    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await waitFor('the effect', async () => (await handled(event.id)).length === 1);
+    await waitFor('an empty queue', async () => (await probe.depth(queue)) === 0);
+  });
+
+  it('retries a failing handler through every level, then dead-letters it with all headers', async () => {
+    const event = orderPlaced({ items: [{ sku: 'FAIL', quantity: 1, unitPriceCents: 100 }] });
+    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    const [dead] = await waitFor('the dead letter', async () => {
+      const messages = await probe.drain(`${queue}.dlq`);
+      return messages.length ? messages : undefined;
+    });
+    expect(attempts.get(event.id)).toBe(3);
+    const headers = dead!.properties.headers!;
+    expect(headers).toMatchObject({
+      'x-exception-type': 'handler-error',
+      'x-original-exchange': 'orders.events',
+      'x-original-routing-key': 'order.placed',
+      'x-failed-queue': queue,
+      'x-retry-count': 2,
+    });
+    expect(String(headers['x-exception-message'])).toContain('stock ledger unavailable');
+    expect(String(headers['x-exception-stacktrace'])).toContain('reserve');
+    expect(Date.parse(String(headers['x-failed-at']))).not.toBeNaN();
+    expect(headers['x-death']).toBeDefined();
+    expect(dead!.properties.messageId).toBe(event.id);
+    expect(JSON.parse(dead!.content.toString())).toEqual(event);
+  });
+
+  it('retries a flaky handler until it succeeds, with one effect and no dead letter', async () => {
+    const event = orderPlaced({ items: [{ sku: 'FLAKY', quantity: 1, unitPriceCents: 100 }] });
+    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await waitFor('the effect', async () => (await handled(event.id)).length === 1);
+    expect(attempts.get(event.id)).toBe(3);
+    expect(await probe.depth(`${queue}.dlq`)).toBe(0);
+  });
+
+  it.each([
+    ['malformed-message', 'not json at all'],
+    ['malformed-message', { hello: 'not a cloud event' }],
+    ['unknown-event-type', { ...orderPlaced(), type: 'order.teleported' }],
+    [
+      'unknown-event-type',
+      {
+        ...orderPlaced(),
+        type: 'order.cancelled',
+        eventversion: 1,
+        data: { orderId: randomUUID(), userId: randomUUID(), reason: 'customer' },
+      },
+    ],
+    ['unsupported-version', { ...orderPlaced(), eventversion: 3 }],
+    ['schema-violation', { ...orderPlaced(), data: { orderId: randomUUID() } }],
+  ])('dead-letters %s at once and keeps consuming', async (exceptionType, body) => {
+    const id = randomUUID();
+    await publishRaw(probe, 'orders.events', 'order.placed', body, { messageId: id });
+    const [dead] = await waitFor('the dead letter', async () => {
+      const messages = await probe.drain(`${queue}.dlq`);
+      return messages.length ? messages : undefined;
+    });
+    expect(dead!.properties.headers).toMatchObject({
+      'x-exception-type': exceptionType,
+      'x-retry-count': 0,
+    });
+    expect(dead!.properties.messageId).toBe(id);
+    expect(attempts.get(id)).toBeUndefined();
+    const next = orderPlaced();
+    await publishRaw(probe, 'orders.events', 'order.placed', next);
+    await waitFor('the next event', async () => (await handled(next.id)).length === 1);
+  });
+
+  it('applies a duplicate delivery once and acks it', async () => {
+    const event = orderPlaced();
+    let duplicates = 0;
+    service.messaging.consumerEvents.onDuplicate = () => (duplicates += 1);
+    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await waitFor('the duplicate to be skipped', () => duplicates === 1);
+    expect(await handled(event.id)).toHaveLength(1);
+    expect(attempts.get(event.id)).toBe(1);
+    service.messaging.consumerEvents.onDuplicate = undefined;
+  });
+
+  it('upcasts an order.placed v1 message end to end', async () => {
+    const orderId = randomUUID();
+    const legacy = {
+      ...orderPlaced({ orderId }),
+      eventversion: 1,
+      data: {
+        orderId,
+        userId: 'u-1',
+        items: [{ productId: 'SKU-9', price: 12.34, quantity: 2 }],
+        totalAmount: 24.68,
+      },
+    };
+    const userId = randomUUID();
+    legacy.data.userId = userId;
+    await publishRaw(probe, 'orders.events', 'order.placed', legacy, {
+      headers: { 'x-event-version': 1 },
+    });
+    const [row] = await waitFor('the effect', async () => {
+      const rows = await handled(legacy.id);
+      return rows.length ? rows : undefined;
+    });
+    expect(row!.data).toEqual({
+      orderId,
+      userId,
+      items: [{ sku: 'SKU-9', quantity: 2, unitPriceCents: 1234 }],
+      totalCents: 2468,
+      currency: 'EUR',
+    });
+  });
+
+  it('retries a replayed dead letter that fails again instead of dropping it', async () => {
+    const event = orderPlaced({ items: [{ sku: 'FAIL', quantity: 1, unitPriceCents: 100 }] });
+    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    const [dead] = await waitFor('the first dead letter', async () => {
+      const messages = await probe.drain(`${queue}.dlq`);
+      return messages.length ? messages : undefined;
+    });
+    expect(attempts.get(event.id)).toBe(3);
+    // Replay as the dlq tool does: to the origin queue only, count reset, x-death stripped.
+    const { 'x-death': _death, ...headers } = dead!.properties.headers!;
+    probe.channel.publish('inventory.retry', queue, dead!.content, {
+      ...dead!.properties,
+      headers: { ...headers, 'x-retry-count': 0, 'x-replayed-at': new Date().toISOString() },
+    });
+    const [again] = await waitFor('the second dead letter', async () => {
+      const messages = await probe.drain(`${queue}.dlq`);
+      return messages.length ? messages : undefined;
+    });
+    expect(attempts.get(event.id)).toBe(6);
+    expect(again!.properties.headers).toMatchObject({
+      'x-exception-type': 'handler-error',
+      'x-retry-count': 2,
+    });
+    expect(again!.properties.headers!['x-replayed-at']).toBeDefined();
+  });
+
+  it('reconnects after the broker closes its connection and keeps consuming', async () => {
+    const connections = await waitFor('the service connection', async () => {
+      const mine = (await connectionsOf(vhost.name)).filter((c) =>
+        c.client_properties?.connection_name?.startsWith('inventory@'),
+      );
+      return mine.length >= 1 ? mine : undefined;
+    });
+    for (const connection of connections) {
+      await management('DELETE', `/connections/${encodeURIComponent(connection.name)}`).catch(
+        () => undefined,
+      );
+    }
+    await waitFor('the service to notice', () => !service.messaging.isBrokerReady(), {
+      intervalMs: 5,
+    });
+    const event = orderPlaced();
+    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await waitFor(
+      'the event after reconnecting',
+      async () => (await handled(event.id)).length === 1,
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(service.messaging.isBrokerReady()).toBe(true);
+  });
+
+  it('shuts down under load without losing or repeating anything', async () => {
+    // Slow handlers, so that many are mid-transaction when the shutdown starts.
+    slowMs = 150;
+    const events = Array.from({ length: 200 }, () => orderPlaced());
+    for (const event of events) await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await waitFor('some progress', async () => {
+      const rows = await service.dataSource.query<{ n: string }[]>(
+        `SELECT count(*) AS n FROM test_effects WHERE event_id = ANY($1)`,
+        [events.map((e) => e.id)],
+      );
+      return Number(rows[0]!.n) >= 60;
+    });
+    await service.close();
+    service = await start();
+    const ids = events.map((e) => e.id);
+    await waitFor(
+      'every event handled',
+      async () => {
+        const rows = await service.dataSource.query<{ n: string }[]>(
+          `SELECT count(DISTINCT event_id) AS n FROM test_effects WHERE event_id = ANY($1)`,
+          [ids],
+        );
+        return Number(rows[0]!.n) === ids.length;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const [total] = await service.dataSource.query<{ n: string }[]>(
+      `SELECT count(*) AS n FROM test_effects WHERE event_id = ANY($1)`,
+      [ids],
+    );
+    expect(Number(total!.n)).toBe(ids.length);
+    // Every handler that committed before the shutdown was acked before the channel closed:
+    // nothing came back to be skipped as a duplicate.
+    expect(service.messaging.counters.duplicates).toBe(0);
+    expect(await probe.depth(`${queue}.dlq`)).toBe(0);
+  });
+});

@@ -1,0 +1,93 @@
+import { type DecodedEvent, type EventType } from '@app/events';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { HandlerTimeoutError } from '../errors.js';
+import { type DeliveryInfo, type EventContext } from '../consumer/event-context.js';
+import { type Outbox } from '../outbox/outbox.js';
+
+export type RunResult = 'handled' | 'duplicate';
+
+/**
+ * Runs one handler for one event in one transaction whose first statement inserts the inbox
+ * row `(consumer, event id)`: a duplicate inserts nothing and the handler is skipped; otherwise
+ * the handler's effects, its follow-up events (outbox) and the inbox row commit together.
+ */
+export class TransactionalRunner {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Runs `invoke` once per `(consumer, event id)`, with a timeout. */
+  async run(
+    consumer: string,
+    event: DecodedEvent,
+    delivery: DeliveryInfo,
+    invoke: (context: EventContext) => Promise<unknown>,
+  ): Promise<RunResult> {
+    return this.dataSource.transaction(async (manager) => {
+      const inserted = await manager.query<unknown[]>(
+        `INSERT INTO messaging_inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
+        [consumer, event.envelope.id],
+      );
+      if (inserted.length === 0) return 'duplicate';
+      // A statement still running when the handler times out is cancelled by PostgreSQL.
+      await manager.query(`SELECT set_config('statement_timeout', $1, true)`, [
+        String(this.timeoutMs),
+      ]);
+      await withTimeout(
+        invoke(this.context(manager, event, delivery)),
+        this.timeoutMs,
+        consumer,
+        event,
+      );
+      return 'handled';
+    });
+  }
+
+  private context(
+    manager: EntityManager,
+    event: DecodedEvent,
+    delivery: DeliveryInfo,
+  ): EventContext {
+    const outbox = this.outbox;
+    return {
+      manager,
+      delivery,
+      correlationId: event.envelope.correlationid,
+      async publish(type: EventType, data, options = {}) {
+        await outbox.enqueue(manager, type, data, {
+          ...options,
+          correlationId: event.envelope.correlationid,
+          causationId: event.envelope.id,
+          ...(event.envelope.traceparent ? { traceparent: event.envelope.traceparent } : {}),
+        });
+      },
+    };
+  }
+}
+
+async function withTimeout<T>(
+  work: Promise<T>,
+  ms: number,
+  consumer: string,
+  event: DecodedEvent,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new HandlerTimeoutError(
+            `${consumer} did not finish ${event.type} ${event.envelope.id} within ${ms} ms (HANDLER_TIMEOUT); it will be retried.`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

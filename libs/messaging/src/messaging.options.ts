@@ -1,0 +1,87 @@
+/** Defaults of DESIGN section 7, as named constants. */
+export const DEFAULT_PREFETCH = 50;
+export const DEFAULT_DELIVERY_LIMIT = 10;
+export const DEFAULT_RETRY_DELAYS_MS = [1_000, 10_000, 60_000, 300_000] as const;
+export const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+export const DEFAULT_CONNECT_WAIT_MS = 5_000;
+export const MAX_RECONNECT_DELAY_MS = 5_000;
+
+export type QueueType = 'quorum' | 'classic';
+
+/** Configuration of the RabbitMQ transport for one service. */
+export interface MessagingOptions {
+  /** The service name: owns `<service>.events`, `<service>.retry`, `<service>.dlx` and its queues. */
+  service: string;
+  /** `amqp://user:pass@host:port/vhost`. */
+  url: string;
+  /** `quorum` in production; `classic` only as a labelled development mode. */
+  queueType?: QueueType;
+  /** Unacknowledged messages per consumer (per-consumer QoS, never global). */
+  prefetch?: number;
+  /** The quorum queue's `x-delivery-limit`: the broker's last guard against poison messages. */
+  deliveryLimit?: number;
+  /** Wait before each retry level, in ms; one wait queue per delay. */
+  retryDelaysMs?: readonly number[];
+  /** A handler running longer fails with a retryable `handler-error`. */
+  handlerTimeoutMs?: number;
+  /** A publish not confirmed within this time fails (the outbox retries it). */
+  publishTimeoutMs?: number;
+  /** Bound on waiting for in-flight handlers and confirms at shutdown. */
+  shutdownTimeoutMs?: number;
+  /** How long boot waits for a first connection before going on, not ready. */
+  connectWaitMs?: number;
+  /** ISO 4217 currency for upcasting payloads that predate currencies. */
+  defaultCurrency?: string;
+}
+
+/** Options with every default filled in. */
+export type ResolvedMessagingOptions = Required<MessagingOptions>;
+
+/** Fills defaults and checks ranges; throws a message naming the bad option. */
+export function resolveMessagingOptions(options: MessagingOptions): ResolvedMessagingOptions {
+  const resolved: ResolvedMessagingOptions = {
+    queueType: 'quorum',
+    prefetch: DEFAULT_PREFETCH,
+    deliveryLimit: DEFAULT_DELIVERY_LIMIT,
+    retryDelaysMs: DEFAULT_RETRY_DELAYS_MS,
+    handlerTimeoutMs: DEFAULT_HANDLER_TIMEOUT_MS,
+    publishTimeoutMs: DEFAULT_PUBLISH_TIMEOUT_MS,
+    shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    connectWaitMs: DEFAULT_CONNECT_WAIT_MS,
+    defaultCurrency: 'EUR',
+    ...stripUndefined(options),
+    service: options.service,
+    url: options.url,
+  };
+  if (!/^[a-z][a-z0-9-]*$/.test(resolved.service)) {
+    throw new Error(
+      `Messaging service name "${resolved.service}" must be lower-case letters, digits and dashes.`,
+    );
+  }
+  if (resolved.queueType !== 'quorum' && resolved.queueType !== 'classic') {
+    throw new Error(`QUEUE_TYPE="${String(resolved.queueType)}" must be quorum or classic.`);
+  }
+  for (const [name, value, min] of [
+    ['PREFETCH', resolved.prefetch, 1],
+    ['DELIVERY_LIMIT', resolved.deliveryLimit, 2],
+  ] as const) {
+    if (!Number.isInteger(value) || value < min) {
+      throw new Error(`${name}=${value} must be an integer of at least ${min}.`);
+    }
+  }
+  if (resolved.retryDelaysMs.some((delay) => !Number.isInteger(delay) || delay <= 0)) {
+    throw new Error(
+      `RETRY_DELAYS must be positive durations, got [${resolved.retryDelaysMs.join(', ')}] ms.`,
+    );
+  }
+  if (new Set(resolved.retryDelaysMs).size !== resolved.retryDelaysMs.length) {
+    throw new Error(`RETRY_DELAYS must not repeat a delay: each names its own wait queue.`);
+  }
+  return resolved;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

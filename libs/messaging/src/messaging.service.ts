@@ -1,0 +1,188 @@
+import { EventRegistry, type EventType } from '@app/events';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { BrokerConnection } from './connection/broker-connection.js';
+import { CrashSuspects } from './consumer/crash-suspects.js';
+import { type ConsumerEvents, EventConsumer } from './consumer/event-consumer.js';
+import { HandlerDiscovery } from './consumer/handler-discovery.js';
+import { type RegisteredHandler } from './consumer/registered-handler.js';
+import { TransactionalRunner } from './inbox/transactional-runner.js';
+import { MESSAGING_OPTIONS } from './messaging.module-definition.js';
+import {
+  type MessagingOptions,
+  type ResolvedMessagingOptions,
+  resolveMessagingOptions,
+} from './messaging.options.js';
+import { Outbox } from './outbox/outbox.js';
+import { OutboxRelay } from './outbox/outbox-relay.js';
+import { ConfirmedPublisher } from './publisher/confirmed-publisher.js';
+import { buildTopology, type Topology } from './topology/topology.js';
+
+/**
+ * Wires the transport for one service at boot: discovers the handlers, derives the topology,
+ * connects (waiting `connectWaitMs` at most: a service boots not ready while the broker is
+ * away), starts consumers and the outbox relay; on shutdown stops them in order.
+ */
+@Injectable()
+export class MessagingService
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
+{
+  private readonly logger = new Logger(MessagingService.name);
+  readonly options: ResolvedMessagingOptions;
+  readonly registry: EventRegistry;
+  readonly outbox: Outbox;
+  private topologyData?: Topology;
+  private connection?: BrokerConnection;
+  private publisher?: ConfirmedPublisher;
+  private consumer?: EventConsumer;
+  private relay?: OutboxRelay;
+  /** Optional observers of the consume pipeline (metrics, tests); read at each event. */
+  consumerEvents: ConsumerEvents = {};
+  /** Counts since boot of what the consume pipeline did. */
+  readonly counters = { handled: 0, duplicates: 0, retried: 0, deadLettered: 0 };
+  private readonly countingEvents: ConsumerEvents = {
+    onHandled: (queue, type, ms) => {
+      this.counters.handled += 1;
+      this.consumerEvents.onHandled?.(queue, type, ms);
+    },
+    onDuplicate: (queue, type) => {
+      this.counters.duplicates += 1;
+      this.consumerEvents.onDuplicate?.(queue, type);
+    },
+    onRetried: (queue, type, level) => {
+      this.counters.retried += 1;
+      this.consumerEvents.onRetried?.(queue, type, level);
+    },
+    onDeadLettered: (queue, type, exceptionType) => {
+      this.counters.deadLettered += 1;
+      this.consumerEvents.onDeadLettered?.(queue, type, exceptionType);
+    },
+  };
+
+  constructor(
+    @Inject(MESSAGING_OPTIONS) options: MessagingOptions,
+    @Inject(HandlerDiscovery) private readonly discovery: HandlerDiscovery,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+  ) {
+    this.options = resolveMessagingOptions(options);
+    this.registry = new EventRegistry({ defaultCurrency: this.options.defaultCurrency });
+    this.outbox = new Outbox(this.options.service, this.registry);
+  }
+
+  /** The broker topology this service declares. */
+  get topology(): Topology {
+    if (!this.topologyData) throw new Error('The topology is built when the module initialises.');
+    return this.topologyData;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const handlers = this.discovery.discover(this.options.service);
+    const byType = groupByType(handlers);
+    this.topologyData = buildTopology(this.options, [...byType.keys()]);
+    const connection = new BrokerConnection(
+      this.options.url,
+      `${this.options.service}@${process.pid}`,
+    );
+    this.connection = connection;
+    this.publisher = new ConfirmedPublisher(
+      connection,
+      this.topology,
+      this.options.publishTimeoutMs,
+    );
+    const runner = new TransactionalRunner(
+      this.dataSource,
+      this.outbox,
+      this.options.handlerTimeoutMs,
+    );
+    this.consumer = new EventConsumer(
+      connection,
+      this.publisher,
+      this.topology,
+      this.registry,
+      byType,
+      runner,
+      new CrashSuspects(this.dataSource),
+      this.options,
+      this.countingEvents,
+    );
+    this.relay = new OutboxRelay(this.dataSource, this.publisher, () => connection.isConnected());
+    connection.start();
+    const publisherChannel = this.publisher.start();
+    const outcome = await Promise.race([
+      publisherChannel.waitForConnect().then(() => 'connected' as const),
+      new Promise<'fatal'>((resolve) => connection.onFatal(() => resolve('fatal'))),
+      delay(this.options.connectWaitMs).then(() => 'timeout' as const),
+    ]);
+    const fatal = connection.fatalError();
+    if (outcome === 'fatal' && fatal) {
+      await connection.close();
+      throw fatal;
+    }
+    if (outcome === 'timeout') {
+      this.logger.warn(
+        `RabbitMQ not reachable within ${this.options.connectWaitMs} ms; starting not ready, reconnecting in the background`,
+      );
+    }
+    connection.onFatal((error) => {
+      this.logger.error(`Stopping: ${error.message}`);
+      process.exitCode = 1;
+      process.kill(process.pid, 'SIGTERM');
+    });
+    this.logger.log(
+      `Handlers: ${handlers.map((h) => `${h.type} -> ${h.name}`).join(', ') || 'none'}; queues: ${this.topology.subscriptions.map((s) => s.queue).join(', ') || 'none'}`,
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.consumer?.start();
+    this.relay?.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+    await this.relay?.stop();
+    await this.publisher?.drain(this.options.shutdownTimeoutMs);
+    await this.publisher?.close();
+    await this.connection?.close();
+  }
+
+  /** Ready when connected to the broker and no fatal error happened. */
+  isBrokerReady(): boolean {
+    return (this.connection?.isConnected() ?? false) && !this.connection?.fatalError();
+  }
+
+  /** The outbox relay, for metrics and tests. */
+  outboxRelay(): OutboxRelay {
+    if (!this.relay) throw new Error('The outbox relay starts with the module.');
+    return this.relay;
+  }
+
+  /** Handlers running or waiting for their subject. */
+  inFlight(): number {
+    return this.consumer?.inFlightCount() ?? 0;
+  }
+
+  /** The confirmed publisher (dead-letter tools, tests). */
+  rawPublisher(): ConfirmedPublisher {
+    if (!this.publisher) throw new Error('The publisher starts with the module.');
+    return this.publisher;
+  }
+}
+
+function groupByType(handlers: RegisteredHandler[]): Map<EventType, RegisteredHandler[]> {
+  const map = new Map<EventType, RegisteredHandler[]>();
+  for (const handler of handlers)
+    map.set(handler.type, [...(map.get(handler.type) ?? []), handler]);
+  return map;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

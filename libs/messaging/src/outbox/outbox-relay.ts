@@ -1,0 +1,229 @@
+import { type CloudEvent } from '@app/events';
+import { Logger } from '@nestjs/common';
+import { type DataSource, type QueryRunner } from 'typeorm';
+import { toAmqpMessage } from '../publisher/amqp-message.js';
+import { type ConfirmedPublisher } from '../publisher/confirmed-publisher.js';
+
+/** Session advisory lock key of the relay: one active relay per database. */
+export const OUTBOX_RELAY_LOCK_KEY = 7_312_004_211;
+
+export interface OutboxRelayOptions {
+  /** Rows published per round, all in one confirm window. */
+  batchSize: number;
+  /** Wait between polls when the outbox is empty. */
+  pollIntervalMs: number;
+  /** Back-off of a failed row: doubles per attempt from this, up to `maxBackoffMs`. */
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** Sent rows are deleted after this long. */
+  sentRetentionMs: number;
+  /** Inbox rows are deleted after this long. */
+  inboxRetentionMs: number;
+  /** How often the retention clean-up runs. */
+  cleanupIntervalMs: number;
+}
+
+export const DEFAULT_OUTBOX_RELAY_OPTIONS: OutboxRelayOptions = {
+  batchSize: 200,
+  pollIntervalMs: 100,
+  baseBackoffMs: 500,
+  maxBackoffMs: 30_000,
+  sentRetentionMs: 24 * 3_600_000,
+  inboxRetentionMs: 7 * 24 * 3_600_000,
+  cleanupIntervalMs: 60_000,
+};
+
+interface PendingRow {
+  position: string;
+  event_id: string;
+  exchange: string;
+  mandatory: boolean;
+  payload: string;
+  attempts: number;
+}
+
+/**
+ * Moves committed outbox rows to the broker. Only the replica holding the advisory lock relays.
+ * Each round reads a batch with a plain query (no transaction open across broker I/O),
+ * publishes it with confirms, then marks the confirmed, unreturned rows sent; a failed or
+ * returned row stays pending with an exponential back-off. While the broker is away rows wait.
+ */
+export class OutboxRelay {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private running = false;
+  private loop?: Promise<void>;
+  private lockRunner?: QueryRunner;
+  private wake?: () => void;
+  private lastCleanup = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly publisher: ConfirmedPublisher,
+    private readonly isBrokerConnected: () => boolean,
+    private readonly options: OutboxRelayOptions = DEFAULT_OUTBOX_RELAY_OPTIONS,
+  ) {}
+
+  /** Starts the relay loop in the background. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Asks an idle relay to look at the outbox now (for example right after a local commit). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  /** True while this replica holds the relay lock. */
+  isLeader(): boolean {
+    return this.lockRunner !== undefined;
+  }
+
+  /** Stops after the current round and gives the lock up. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.releaseLock();
+  }
+
+  /** Pending rows and the age of the oldest, for metrics. */
+  async backlog(): Promise<{ pending: number; oldestAgeMs: number }> {
+    const [row] = await this.dataSource.query<{ pending: string; oldest: string | null }[]>(
+      `SELECT count(*) AS pending, EXTRACT(EPOCH FROM now() - min(created_at)) * 1000 AS oldest
+         FROM messaging_outbox WHERE sent_at IS NULL`,
+    );
+    return { pending: Number(row?.pending ?? 0), oldestAgeMs: Number(row?.oldest ?? 0) };
+  }
+
+  /** One round: publish up to a batch of due rows. Returns how many rows it handled. */
+  async relayOnce(): Promise<number> {
+    if (!this.isBrokerConnected()) return 0;
+    const rows = await this.dataSource.query<PendingRow[]>(
+      `SELECT position, event_id, exchange, mandatory, payload, attempts FROM messaging_outbox
+        WHERE sent_at IS NULL AND available_at <= now() ORDER BY position LIMIT $1`,
+      [this.options.batchSize],
+    );
+    if (!rows.length) return 0;
+    const results = await Promise.allSettled(
+      rows.map((row) => {
+        const event = JSON.parse(row.payload) as CloudEvent;
+        return this.publisher.publish(toAmqpMessage(event, row.exchange), {
+          mandatory: row.mandatory,
+        });
+      }),
+    );
+    const sent: string[] = [];
+    for (const [index, result] of results.entries()) {
+      const row = rows[index]!;
+      if (result.status === 'fulfilled') {
+        sent.push(row.position);
+        continue;
+      }
+      const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
+      const backoff = Math.min(
+        this.options.baseBackoffMs * 2 ** row.attempts,
+        this.options.maxBackoffMs,
+      );
+      this.logger.warn(
+        `Outbox event ${row.event_id} not published (attempt ${row.attempts + 1}): ${reason}`,
+      );
+      await this.dataSource.query(
+        `UPDATE messaging_outbox SET attempts = attempts + 1, last_error = $2,
+                available_at = now() + ($3 || ' milliseconds')::interval WHERE position = $1`,
+        [row.position, reason.slice(0, 1000), String(backoff)],
+      );
+    }
+    if (sent.length) {
+      await this.dataSource.query(
+        `UPDATE messaging_outbox SET sent_at = now() WHERE position = ANY($1::bigint[])`,
+        [sent],
+      );
+    }
+    return rows.length;
+  }
+
+  /** Deletes sent outbox rows and inbox rows past their retention. */
+  async cleanup(): Promise<void> {
+    await this.dataSource.query(
+      `DELETE FROM messaging_outbox WHERE sent_at < now() - ($1 || ' milliseconds')::interval`,
+      [String(this.options.sentRetentionMs)],
+    );
+    await this.dataSource.query(
+      `DELETE FROM messaging_inbox WHERE processed_at < now() - ($1 || ' milliseconds')::interval`,
+      [String(this.options.inboxRetentionMs)],
+    );
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let handled = 0;
+      try {
+        if (await this.holdLock()) {
+          handled = await this.relayOnce();
+          if (Date.now() - this.lastCleanup > this.options.cleanupIntervalMs) {
+            this.lastCleanup = Date.now();
+            await this.cleanup();
+          }
+        }
+      } catch (error) {
+        this.logger.error(`Outbox relay round failed: ${(error as Error).message}; retrying`);
+        await this.releaseLock();
+      }
+      if (handled < this.options.batchSize) await this.sleep(this.options.pollIntervalMs);
+    }
+  }
+
+  private async holdLock(): Promise<boolean> {
+    if (this.lockRunner) {
+      try {
+        // The session lock lives as long as this connection; prove the connection still does.
+        await this.lockRunner.query('SELECT 1');
+        return true;
+      } catch {
+        await this.releaseLock();
+      }
+    }
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const [row] = (await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [
+        OUTBOX_RELAY_LOCK_KEY,
+      ])) as {
+        locked: boolean;
+      }[];
+      if (row?.locked) {
+        this.lockRunner = runner;
+        this.logger.log('This replica now relays the outbox');
+        return true;
+      }
+    } catch (error) {
+      this.logger.warn(`Cannot take the outbox relay lock: ${(error as Error).message}`);
+    }
+    await runner.release();
+    return false;
+  }
+
+  private async releaseLock(): Promise<void> {
+    const runner = this.lockRunner;
+    this.lockRunner = undefined;
+    if (!runner || runner.isReleased) return;
+    try {
+      await runner.query(`SELECT pg_advisory_unlock($1)`, [OUTBOX_RELAY_LOCK_KEY]);
+    } catch {
+      // The connection is gone, and the session lock with it.
+    }
+    await runner.release();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

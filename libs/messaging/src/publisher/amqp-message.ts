@@ -1,0 +1,34 @@
+import { CLOUDEVENTS_CONTENT_TYPE, type CloudEvent } from '@app/events';
+import { type MessagePropertyHeaders, type Options } from 'amqplib';
+
+/** Header carrying the event's schema version, so tools can route or filter without parsing. */
+export const EVENT_VERSION_HEADER = 'x-event-version';
+
+export interface OutgoingMessage {
+  exchange: string;
+  routingKey: string;
+  body: Buffer;
+  properties: Options.Publish & { messageId: string; headers: MessagePropertyHeaders };
+}
+
+/** AMQP properties mirroring a CloudEvent (DESIGN section 4): id, type, correlation, time, source. */
+export function toAmqpMessage(event: CloudEvent, exchange: string): OutgoingMessage {
+  const headers: MessagePropertyHeaders = { [EVENT_VERSION_HEADER]: event.eventversion };
+  if (event.traceparent) headers.traceparent = event.traceparent;
+  return {
+    exchange,
+    routingKey: event.type,
+    body: Buffer.from(JSON.stringify(event)),
+    properties: {
+      messageId: event.id,
+      type: event.type,
+      correlationId: event.correlationid,
+      timestamp: Math.floor(Date.parse(event.time) / 1000),
+      appId: event.source,
+      contentType: CLOUDEVENTS_CONTENT_TYPE,
+      contentEncoding: 'utf-8',
+      persistent: true,
+      headers,
+    },
+  };
+}

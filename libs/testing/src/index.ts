@@ -1,0 +1,4 @@
+export * from './broker.js';
+export * from './database.js';
+export * from './wait-for.js';
+export * from './tcp-proxy.js';
