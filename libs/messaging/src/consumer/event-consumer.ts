@@ -95,6 +95,9 @@ export class EventConsumer {
         this.consumerTags.set(channel, tags);
       },
     });
+    this.channel.on('error', (error: Error) =>
+      this.logger.warn(`Consumer channel setup failed: ${error.message}`),
+    );
   }
 
   /** Stops consuming, lets running handlers finish (bounded), requeues what had not started. */

@@ -46,6 +46,9 @@ export class ConfirmedPublisher {
         }
       },
     });
+    this.channel.on('error', (error: Error) =>
+      this.logger.warn(`Publisher channel setup failed: ${error.message}`),
+    );
     return this.channel;
   }
 

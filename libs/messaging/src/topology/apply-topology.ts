@@ -41,9 +41,10 @@ function asMismatch(error: unknown, queue: string): Error {
   const message = error instanceof Error ? error.message : String(error);
   const argument = /inequivalent arg '([^']+)'/.exec(message)?.[1];
   if (!argument) return error instanceof Error ? error : new Error(message);
-  const detail = /received (.*)$/.exec(message)?.[1] ?? '';
+  const values = /received '([^']*)' but current is '([^']*)'/.exec(message);
+  const detail = values ? ` (this service declares ${values[1]}, the broker has ${values[2]})` : '';
   return new TopologyMismatchError(
-    `Queue "${queue}" exists with a different ${argument} (${detail.replace(/"$/, '')}). ` +
+    `Queue "${queue}" exists with a different ${argument}${detail}. ` +
       `Queue arguments cannot change in place: drain and delete the queue (or migrate it to a new name), ` +
       `or set the configuration back to match it.`,
   );

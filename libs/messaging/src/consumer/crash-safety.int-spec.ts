@@ -1,0 +1,118 @@
+import {
+  BrokerProbe,
+  createTestDatabase,
+  createTestVhost,
+  type TestDatabase,
+  type TestVhost,
+  waitFor,
+} from '@app/testing';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import pg from 'pg';
+import { orderPlaced, publishRaw } from '../../test/harness.js';
+
+const fixture = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'crashing-consumer.ts');
+const root = join(import.meta.dirname, '..', '..', '..', '..');
+
+describe('A handler that kills its own process', () => {
+  let vhost: TestVhost;
+  let database: TestDatabase;
+  let probe: BrokerProbe;
+  let db: pg.Client;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('crash');
+    database = await createTestDatabase('crash');
+    probe = await BrokerProbe.open(vhost.url);
+  });
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await db?.end();
+    await probe?.close();
+    await vhost?.dispose();
+    await database?.dispose();
+  });
+
+  /** Starts the consumer process; resolves when it is ready, with a promise of its exit. */
+  const launch = async () => {
+    const process_ = spawn(process.execPath, ['--import', 'tsx', fixture], {
+      cwd: root,
+      env: { ...process.env, AMQP_URL: vhost.url, DATABASE_URL: database.url },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child = process_;
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      process_.once('exit', (code, signal) => resolve(signal ?? code)),
+    );
+    await new Promise<void>((resolve, reject) => {
+      process_.stdout!.on(
+        'data',
+        (chunk: Buffer) => chunk.toString().includes('ready') && resolve(),
+      );
+      void exited.then((how) =>
+        reject(new Error(`consumer exited before it was ready (${String(how)})`)),
+      );
+    });
+    return { process: process_, exited };
+  };
+
+  it('ends in the DLQ within the retry budget while its prefetched neighbours are handled once', async () => {
+    let running = await launch();
+    db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+
+    const normal = Array.from({ length: 30 }, () => orderPlaced());
+    const poison = orderPlaced({ items: [{ sku: 'POISON', quantity: 1, unitPriceCents: 1 }] });
+    for (const [index, event] of normal.entries()) {
+      if (index === 5) await publishRaw(probe, 'orders.events', 'order.placed', poison);
+      await publishRaw(probe, 'orders.events', 'order.placed', event);
+    }
+
+    let crashes = 0;
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const outcome = await Promise.race([
+        running.exited.then(() => 'crashed' as const),
+        waitFor(
+          'the work to finish',
+          async () => {
+            const { rows } = await db.query<{ n: string }>(
+              `SELECT count(DISTINCT event_id) AS n FROM test_effects`,
+            );
+            return (
+              Number(rows[0]!.n) === normal.length &&
+              (await probe.depth('inventory.order.placed.dlq')) === 1
+            );
+          },
+          { timeoutMs: 120_000 },
+        ).then(() => 'done' as const),
+      ]);
+      if (outcome === 'done') break;
+      crashes += 1;
+      if (Date.now() > deadline || crashes > 10)
+        throw new Error(`still crashing after ${crashes} restarts`);
+      running = await launch();
+    }
+    running.process.kill('SIGTERM');
+    await running.exited;
+
+    // Two crashes per level at most: one among its neighbours, one running alone.
+    expect(crashes).toBeGreaterThanOrEqual(1);
+    expect(crashes).toBeLessThanOrEqual(2 * 3);
+    const { rows } = await db.query<{ event_id: string; n: string }>(
+      `SELECT event_id, count(*) AS n FROM test_effects GROUP BY event_id`,
+    );
+    expect(rows.map((r) => r.event_id).sort()).toEqual(normal.map((e) => e.id).sort());
+    expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
+    const [dead] = await probe.drain('inventory.order.placed.dlq');
+    expect(dead?.properties.messageId).toBe(poison.id);
+    expect(dead?.properties.headers).toMatchObject({
+      'x-exception-type': 'handler-error',
+      'x-retry-count': 2,
+    });
+    expect(String(dead?.properties.headers?.['x-exception-message'])).toContain('crash suspect');
+  });
+});

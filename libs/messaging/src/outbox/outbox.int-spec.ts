@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BrokerProbe,
+  createTestDatabase,
+  createTestVhost,
+  TcpProxy,
+  type TestDatabase,
+  type TestVhost,
+  waitFor,
+} from '@app/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { startService, type TestService } from '../../test/harness.js';
+import { Outbox } from './outbox.js';
+
+interface OutboxRow {
+  event_id: string;
+  type: string;
+  mandatory: boolean;
+  attempts: number;
+  last_error: string | null;
+  sent_at: Date | null;
+}
+
+describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
+  let vhost: TestVhost;
+  let database: TestDatabase;
+  let probe: BrokerProbe;
+  let proxy: TcpProxy;
+  const running: TestService[] = [];
+
+  const startOrders = async (amqpUrl = vhost.url) => {
+    const service = await startService({ service: 'orders', amqpUrl, databaseUrl: database.url });
+    running.push(service);
+    return service;
+  };
+  const rows = (service: TestService) =>
+    service.dataSource.query<OutboxRow[]>(`SELECT * FROM messaging_outbox ORDER BY position`);
+  const row = async (service: TestService, id: string) =>
+    (await rows(service)).find((r) => r.event_id === id);
+
+  const placeOrder = async (service: TestService) => {
+    const outbox = service.app.get(Outbox);
+    const orderId = randomUUID();
+    return service.dataSource.transaction((manager) =>
+      outbox.enqueue(
+        manager,
+        'order.placed',
+        {
+          orderId,
+          userId: randomUUID(),
+          items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 500 }],
+          totalCents: 500,
+          currency: 'EUR',
+        },
+        { subject: orderId, streamVersion: 1, correlationId: 'corr-outbox' },
+      ),
+    );
+  };
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('outbox');
+    database = await createTestDatabase('outbox');
+    probe = await BrokerProbe.open(vhost.url);
+    proxy = await TcpProxy.start('127.0.0.1', 5672);
+  });
+
+  afterEach(async () => {
+    proxy.restore();
+    while (running.length) await running.pop()!.close();
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await probe?.close();
+    await vhost?.dispose();
+    await database?.dispose();
+  });
+
+  it('refuses to enqueue outside a transaction', async () => {
+    const orders = await startOrders();
+    const outbox = orders.app.get(Outbox);
+    await expect(
+      outbox.enqueue(orders.dataSource.manager, 'order.confirmed', {
+        orderId: randomUUID(),
+        userId: randomUUID(),
+        totalCents: 1,
+        currency: 'EUR',
+      }),
+    ).rejects.toThrow('needs the EntityManager of an open transaction');
+  });
+
+  it('keeps a mandatory event nobody can receive pending, then publishes it once its queue exists', async () => {
+    const orders = await startOrders();
+    const event = await placeOrder(orders);
+    const pending = await waitFor('a returned attempt', async () => {
+      const current = await row(orders, event.id);
+      return current && current.attempts >= 1 ? current : undefined;
+    });
+    expect(pending.sent_at).toBeNull();
+    expect(pending.mandatory).toBe(true);
+    expect(pending.last_error).toContain('no queue is bound for routing key "order.placed"');
+
+    // The consumer's queue appears (as when inventory starts): the next attempt is delivered.
+    await probe.channel.assertQueue('inventory.order.placed', {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum' },
+    });
+    await probe.channel.bindQueue('inventory.order.placed', 'orders.events', 'order.placed');
+    await waitFor('the event to be sent', async () => (await row(orders, event.id))?.sent_at, {
+      timeoutMs: 30_000,
+    });
+    const [delivered] = await probe.drain('inventory.order.placed');
+    expect(delivered?.properties).toMatchObject({
+      messageId: event.id,
+      type: 'order.placed',
+      correlationId: 'corr-outbox',
+      appId: 'orders',
+      contentType: 'application/cloudevents+json',
+      deliveryMode: 2,
+      headers: { 'x-event-version': 2 },
+    });
+    expect(JSON.parse(delivered!.content.toString())).toEqual(event);
+  });
+
+  it('publishes an event no service consumes without mandatory, and marks it sent', async () => {
+    await probe.channel.assertQueue('inventory.order.placed', {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum' },
+    });
+    const inventory = await startService({
+      service: 'inventory',
+      amqpUrl: vhost.url,
+      databaseUrl: database.url,
+    });
+    running.push(inventory);
+    const outbox = inventory.app.get(Outbox);
+    const event = await inventory.dataSource.transaction((manager) =>
+      outbox.enqueue(manager, 'inventory.released', {
+        orderId: randomUUID(),
+        items: [{ sku: 'SKU-1', quantity: 1 }],
+      }),
+    );
+    const sent = await waitFor('the event to be sent', async () =>
+      (await row(inventory, event.id))?.sent_at ? row(inventory, event.id) : undefined,
+    );
+    expect(sent?.mandatory).toBe(false);
+    expect(sent?.attempts).toBe(0);
+  });
+
+  it('accepts writes while the broker is unreachable, holds no transaction open, and publishes them after', async () => {
+    await probe.channel.assertQueue('inventory.order.placed', {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum' },
+    });
+    await probe.channel.bindQueue('inventory.order.placed', 'orders.events', 'order.placed');
+    await probe.drain('inventory.order.placed');
+    const orders = await startOrders(proxy.rewrite(vhost.url));
+    await waitFor('the broker connection', () => orders.messaging.isBrokerReady());
+    proxy.cut();
+    await waitFor('the service to notice the outage', () => !orders.messaging.isBrokerReady());
+
+    const events: { id: string }[] = [];
+    for (let i = 0; i < 5; i += 1) events.push(await placeOrder(orders));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const idle = await orders.dataSource.query<{ n: string }[]>(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+    );
+    expect(Number(idle[0]!.n)).toBe(0);
+    for (const event of events) expect((await row(orders, event.id))?.sent_at).toBeNull();
+
+    proxy.restore();
+    await waitFor(
+      'every event to be sent after the outage',
+      async () => {
+        const all = await rows(orders);
+        return events.every((event) => all.find((r) => r.event_id === event.id)?.sent_at);
+      },
+      { timeoutMs: 30_000 },
+    );
+    const delivered = await probe.drain('inventory.order.placed');
+    expect(delivered.map((m) => m.properties.messageId).sort()).toEqual(
+      events.map((e) => e.id).sort(),
+    );
+  });
+
+  it('boots while the broker is away, reports not ready, and recovers without a restart', async () => {
+    proxy.cut();
+    const startedAt = Date.now();
+    const orders = await startOrders(proxy.rewrite(vhost.url));
+    expect(Date.now() - startedAt).toBeLessThan(15_000);
+    expect(orders.messaging.isBrokerReady()).toBe(false);
+    const event = await placeOrder(orders);
+    proxy.restore();
+    await waitFor('the broker connection', () => orders.messaging.isBrokerReady(), {
+      timeoutMs: 15_000,
+    });
+    await waitFor(
+      'the pending event to go out',
+      async () => (await row(orders, event.id))?.sent_at,
+      { timeoutMs: 30_000 },
+    );
+  });
+
+  it('lets only one replica relay at a time', async () => {
+    const first = await startOrders();
+    const second = await startOrders();
+    await waitFor(
+      'a leader',
+      () => first.messaging.outboxRelay().isLeader() || second.messaging.outboxRelay().isLeader(),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect([first, second].filter((s) => s.messaging.outboxRelay().isLeader())).toHaveLength(1);
+  });
+});
