@@ -48,7 +48,7 @@ describe('A handler that kills its own process', () => {
       process_.once('exit', (code, signal) => resolve(signal ?? code)),
     );
     await new Promise<void>((resolve, reject) => {
-      process_.stdout!.on(
+      process_.stdout.on(
         'data',
         (chunk: Buffer) => chunk.toString().includes('ready') && resolve(),
       );

@@ -178,7 +178,7 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
       { timeoutMs: 30_000 },
     );
     const delivered = await probe.drain('inventory.order.placed');
-    expect(delivered.map((m) => m.properties.messageId).sort()).toEqual(
+    expect(delivered.map((m) => String(m.properties.messageId)).sort()).toEqual(
       events.map((e) => e.id).sort(),
     );
   });
