@@ -19,3 +19,4 @@ export * from './publisher/confirmed-publisher.js';
 export * from './topology/apply-topology.js';
 export * from './topology/duration-name.js';
 export * from './topology/topology.js';
+export * from './in-memory/in-memory-event-bus.js';

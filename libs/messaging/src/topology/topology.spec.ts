@@ -1,0 +1,86 @@
+import { describe, expect, it } from '@jest/globals';
+import { resolveMessagingOptions } from '../messaging.options.js';
+import { delayName } from './duration-name.js';
+import { buildTopology } from './topology.js';
+
+const options = (overrides = {}) =>
+  resolveMessagingOptions({ service: 'email', url: 'amqp://localhost', ...overrides });
+
+describe('buildTopology', () => {
+  it('derives the names of DESIGN section 5 from the consumed types', () => {
+    const topology = buildTopology(options(), ['user.registered', 'order.confirmed']);
+    expect(topology.exchanges.map((e) => `${e.name}:${e.type}`).sort()).toEqual(
+      [
+        'email.events:topic',
+        'email.retry:direct',
+        'email.dlx:direct',
+        'users.events:topic',
+        'orders.events:topic',
+      ].sort(),
+    );
+    const subscription = topology.subscriptions.find((s) => s.type === 'user.registered')!;
+    expect(subscription.queue).toBe('email.user.registered');
+    expect(subscription.waitQueues.map((w) => w.name)).toEqual([
+      'email.user.registered.retry.1s',
+      'email.user.registered.retry.10s',
+      'email.user.registered.retry.1m',
+      'email.user.registered.retry.5m',
+    ]);
+    expect(subscription.deadLetterQueue).toBe('email.user.registered.dlq');
+    expect(topology.bindings).toContainEqual({
+      queue: 'email.user.registered',
+      exchange: 'users.events',
+      routingKey: 'user.registered',
+    });
+    expect(topology.bindings.some((b) => b.exchange === '')).toBe(false);
+  });
+
+  it('gives main queues an explicit delivery limit and dead-lettering to <service>.dlx', () => {
+    const topology = buildTopology(options({ deliveryLimit: 4 }), ['user.registered']);
+    expect(topology.queues.find((q) => q.name === 'email.user.registered')?.arguments).toEqual({
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': 4,
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+      'x-dead-letter-exchange': 'email.dlx',
+      'x-dead-letter-routing-key': 'email.user.registered',
+    });
+  });
+
+  it('declares classic queues without quorum-only arguments in development mode', () => {
+    const topology = buildTopology(options({ queueType: 'classic' }), ['user.registered']);
+    for (const queue of topology.queues) {
+      expect(queue.arguments['x-queue-type']).toBe('classic');
+      expect(queue.arguments['x-delivery-limit']).toBeUndefined();
+      expect(queue.arguments['x-queue-mode']).toBeUndefined();
+    }
+  });
+
+  it('has only its own exchanges when it consumes nothing', () => {
+    const topology = buildTopology(options(), []);
+    expect(topology.queues).toEqual([]);
+    expect(topology.exchanges).toHaveLength(3);
+  });
+});
+
+describe('resolveMessagingOptions', () => {
+  it.each([
+    [{ prefetch: 0 }, 'PREFETCH=0 must be an integer of at least 1'],
+    [{ deliveryLimit: 1 }, 'DELIVERY_LIMIT=1 must be an integer of at least 2'],
+    [{ retryDelaysMs: [1000, 1000] }, 'must not repeat a delay'],
+    [{ queueType: 'lazy' }, 'must be quorum or classic'],
+  ])('rejects %j with a clear message', (overrides, message) => {
+    expect(() => options(overrides)).toThrow(message);
+  });
+});
+
+describe('delayName', () => {
+  it.each([
+    [1_000, '1s'],
+    [10_000, '10s'],
+    [60_000, '1m'],
+    [300_000, '5m'],
+    [1_500, '1500ms'],
+    [7_200_000, '2h'],
+  ])('%d ms -> %s', (ms, name) => expect(delayName(ms)).toBe(name));
+});
