@@ -20,3 +20,6 @@ export * from './topology/apply-topology.js';
 export * from './topology/duration-name.js';
 export * from './topology/topology.js';
 export * from './in-memory/in-memory-event-bus.js';
+export * from './outbox/outbox-commit-hook.js';
+export * from './consumer/crash-suspects.js';
+export * from './consumer/isolation-lock.js';

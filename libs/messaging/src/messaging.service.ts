@@ -21,6 +21,7 @@ import {
   resolveMessagingOptions,
 } from './messaging.options.js';
 import { Outbox } from './outbox/outbox.js';
+import { OutboxCommitHook } from './outbox/outbox-commit-hook.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { ConfirmedPublisher } from './publisher/confirmed-publisher.js';
 import { buildTopology, type Topology } from './topology/topology.js';
@@ -112,7 +113,9 @@ export class MessagingService
       this.options,
       this.countingEvents,
     );
-    this.relay = new OutboxRelay(this.dataSource, this.publisher, () => connection.isConnected());
+    const relay = new OutboxRelay(this.dataSource, this.publisher, () => connection.isConnected());
+    this.relay = relay;
+    this.dataSource.subscribers.push(new OutboxCommitHook(() => relay.poke()));
     connection.start();
     const publisherChannel = this.publisher.start();
     const outcome = await Promise.race([

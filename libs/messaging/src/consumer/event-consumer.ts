@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { type ChannelWrapper } from 'amqp-connection-manager';
 import { type Channel, type ConsumeMessage } from 'amqplib';
 import { type BrokerConnection } from '../connection/broker-connection.js';
-import { type TransactionalRunner } from '../inbox/transactional-runner.js';
+import { type HandlerRunner } from '../inbox/transactional-runner.js';
 import { type ResolvedMessagingOptions } from '../messaging.options.js';
 import { type ConfirmedPublisher } from '../publisher/confirmed-publisher.js';
 import { applyTopology } from '../topology/apply-topology.js';
@@ -61,7 +61,7 @@ export class EventConsumer {
     private readonly topology: Topology,
     private readonly registry: EventRegistry,
     private readonly handlers: ReadonlyMap<string, readonly RegisteredHandler[]>,
-    private readonly runner: TransactionalRunner,
+    private readonly runner: HandlerRunner,
     private readonly suspects: CrashSuspects,
     private readonly options: ResolvedMessagingOptions,
     private readonly events: ConsumerEvents = {},

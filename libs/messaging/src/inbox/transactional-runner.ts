@@ -6,12 +6,22 @@ import { type Outbox } from '../outbox/outbox.js';
 
 export type RunResult = 'handled' | 'duplicate';
 
+/** Runs a handler for an event; `TransactionalRunner` is the production one. */
+export interface HandlerRunner {
+  run(
+    consumer: string,
+    event: DecodedEvent,
+    delivery: DeliveryInfo,
+    invoke: (context: EventContext) => Promise<unknown>,
+  ): Promise<RunResult>;
+}
+
 /**
  * Runs one handler for one event in one transaction whose first statement inserts the inbox
  * row `(consumer, event id)`: a duplicate inserts nothing and the handler is skipped; otherwise
  * the handler's effects, its follow-up events (outbox) and the inbox row commit together.
  */
-export class TransactionalRunner {
+export class TransactionalRunner implements HandlerRunner {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
@@ -26,15 +36,15 @@ export class TransactionalRunner {
     invoke: (context: EventContext) => Promise<unknown>,
   ): Promise<RunResult> {
     return this.dataSource.transaction(async (manager) => {
+      // One round trip: the inbox row, and a statement_timeout local to this transaction so a
+      // statement still running when the handler times out is cancelled by PostgreSQL.
       const inserted = await manager.query<unknown[]>(
-        `INSERT INTO messaging_inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
-        [consumer, event.envelope.id],
+        `INSERT INTO messaging_inbox (consumer, event_id)
+         SELECT $1, $2 FROM (SELECT set_config('statement_timeout', $3, true)) AS timeout
+         ON CONFLICT DO NOTHING RETURNING 1`,
+        [consumer, event.envelope.id, String(this.timeoutMs)],
       );
       if (inserted.length === 0) return 'duplicate';
-      // A statement still running when the handler times out is cancelled by PostgreSQL.
-      await manager.query(`SELECT set_config('statement_timeout', $1, true)`, [
-        String(this.timeoutMs),
-      ]);
       await withTimeout(
         invoke(this.context(manager, event, delivery)),
         this.timeoutMs,

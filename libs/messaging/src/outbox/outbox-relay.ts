@@ -54,6 +54,7 @@ export class OutboxRelay {
   private loop?: Promise<void>;
   private lockRunner?: QueryRunner;
   private wake?: () => void;
+  private poked = false;
   private lastCleanup = 0;
 
   constructor(
@@ -72,6 +73,7 @@ export class OutboxRelay {
 
   /** Asks an idle relay to look at the outbox now (for example right after a local commit). */
   poke(): void {
+    this.poked = true;
     this.wake?.();
   }
 
@@ -158,6 +160,7 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.poked = false;
       let handled = 0;
       try {
         if (await this.holdLock()) {
@@ -171,7 +174,8 @@ export class OutboxRelay {
         this.logger.error(`Outbox relay round failed: ${(error as Error).message}; retrying`);
         await this.releaseLock();
       }
-      if (handled < this.options.batchSize) await this.sleep(this.options.pollIntervalMs);
+      if (handled < this.options.batchSize && !this.poked)
+        await this.sleep(this.options.pollIntervalMs);
     }
   }
 

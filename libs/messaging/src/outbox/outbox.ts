@@ -9,6 +9,7 @@ import {
   hasConsumers,
 } from '@app/events';
 import { type EntityManager } from 'typeorm';
+import { markOutboxWrite } from './outbox-commit-hook.js';
 
 /**
  * The write side of the transactional outbox: `enqueue` inserts the event in the caller's
@@ -46,6 +47,7 @@ export class Outbox {
         `Outbox.enqueue(${decoded.type}) needs the EntityManager of an open transaction, so the event commits with the change it describes.`,
       );
     }
+    markOutboxWrite(manager.queryRunner);
     await manager.query(
       `INSERT INTO messaging_outbox (event_id, type, exchange, mandatory, payload) VALUES ($1, $2, $3, $4, $5)`,
       [event.id, event.type, exchange, hasConsumers(decoded.type), JSON.stringify(event)],

@@ -1,0 +1,337 @@
+// npm run bench:messaging: publish-with-confirms and consume-with-ack throughput of
+// libs/messaging against raw amqplib, same broker, same settings, alternating A B A B.
+import 'reflect-metadata';
+import { createEvent, EventRegistry } from '@app/events';
+import {
+  BrokerConnection,
+  buildTopology,
+  ConfirmedPublisher,
+  CrashSuspects,
+  EventConsumer,
+  type HandlerRunner,
+  MESSAGING_MIGRATIONS,
+  Outbox,
+  resolveMessagingOptions,
+  toAmqpMessage,
+  TransactionalRunner,
+} from '@app/messaging';
+import { createTestDatabase, createTestVhost } from '@app/testing';
+import { Logger } from '@nestjs/common';
+import amqplib, { type Channel, type ConfirmChannel } from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+
+Logger.overrideLogger(['error']);
+const N = Number(process.env.BENCH_MESSAGES ?? 50_000);
+const N_PIPELINE = Number(process.env.BENCH_PIPELINE_MESSAGES ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WINDOW = 256; // confirm window: unconfirmed publishes in flight
+const PREFETCH = 256;
+const root = join(import.meta.dirname, '..');
+
+const vhost = await createTestVhost('bench');
+const database = await createTestDatabase('bench');
+const options = resolveMessagingOptions({
+  service: 'inventory',
+  url: vhost.url,
+  prefetch: PREFETCH,
+});
+const topology = buildTopology(options, ['order.placed']);
+const queue = 'inventory.order.placed';
+
+/** 1 KiB CloudEvents bodies (a padding field, ignored by consumers, brings them to size). */
+const bodies = Array.from({ length: 64 }, () => {
+  const orderId = randomUUID();
+  const event = createEvent(
+    'order.placed',
+    {
+      orderId,
+      userId: randomUUID(),
+      items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 100 }],
+      totalCents: 100,
+      currency: 'EUR',
+    },
+    { source: 'orders', subject: orderId },
+  );
+  const size = Buffer.byteLength(JSON.stringify(event));
+  (event.data as Record<string, unknown>).padding = 'x'.repeat(Math.max(0, 1024 - size - 14));
+  return event;
+});
+
+const raw = await amqplib.connect(vhost.url);
+const setup = await raw.createChannel();
+for (const exchange of topology.exchanges)
+  await setup.assertExchange(exchange.name, exchange.type, { durable: true });
+for (const q of topology.queues)
+  await setup.assertQueue(q.name, { durable: true, arguments: q.arguments });
+for (const b of topology.bindings) await setup.bindQueue(b.queue, b.exchange, b.routingKey);
+
+const waitEmpty = async () => {
+  while ((await setup.checkQueue(queue)).messageCount > 0)
+    await new Promise((r) => setTimeout(r, 50));
+};
+
+async function rawPublish(count: number): Promise<number> {
+  const channel: ConfirmChannel = await raw.createConfirmChannel();
+  const started = performance.now();
+  let inFlight = 0;
+  let release: (() => void) | undefined;
+  for (let i = 0; i < count; i += 1) {
+    while (inFlight >= WINDOW) await new Promise<void>((r) => (release = r));
+    inFlight += 1;
+    const message = toAmqpMessage(
+      { ...bodies[i % bodies.length]!, id: randomUUID() },
+      'orders.events',
+    );
+    channel.publish(
+      message.exchange,
+      message.routingKey,
+      message.body,
+      { ...message.properties, mandatory: true },
+      () => {
+        inFlight -= 1;
+        release?.();
+      },
+    );
+  }
+  await channel.waitForConfirms();
+  const ms = performance.now() - started;
+  await channel.close();
+  return (count / ms) * 1000;
+}
+
+async function messagingPublish(count: number): Promise<number> {
+  const connection = new BrokerConnection(vhost.url, 'bench-publisher');
+  connection.start();
+  const publisher = new ConfirmedPublisher(connection, topology, 30_000);
+  await publisher.start().waitForConnect();
+  const started = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < count; i += 1) {
+    while (inFlight.size >= WINDOW) await Promise.race(inFlight);
+    const message = toAmqpMessage(
+      { ...bodies[i % bodies.length]!, id: randomUUID() },
+      'orders.events',
+    );
+    const sent = publisher.publish(message, { mandatory: true });
+    inFlight.add(sent);
+    void sent.finally(() => inFlight.delete(sent));
+  }
+  await Promise.all(inFlight);
+  const ms = performance.now() - started;
+  await publisher.close();
+  await connection.close();
+  return (count / ms) * 1000;
+}
+
+async function rawConsume(count: number): Promise<number> {
+  const channel: Channel = await raw.createChannel();
+  await channel.prefetch(PREFETCH, false);
+  let seen = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    void channel.consume(queue, (message) => {
+      if (!message) return;
+      channel.ack(message);
+      seen += 1;
+      if (seen === count) resolve();
+    });
+  });
+  const ms = performance.now() - started;
+  await channel.close();
+  return (count / ms) * 1000;
+}
+
+const noDatabase: HandlerRunner = {
+  run: async (_consumer, _event, _delivery, invoke) => {
+    await invoke({} as never);
+    return 'handled';
+  },
+};
+
+async function messagingConsume(
+  count: number,
+  runner: HandlerRunner,
+  dataSource: DataSource,
+): Promise<number> {
+  const connection = new BrokerConnection(vhost.url, 'bench-consumer');
+  connection.start();
+  const publisher = new ConfirmedPublisher(connection, topology, 30_000);
+  await publisher.start().waitForConnect();
+  let seen = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const handlers = new Map([
+    [
+      'order.placed',
+      [{ type: 'order.placed' as const, name: 'bench:noop', invoke: async () => undefined }],
+    ],
+  ]);
+  const consumer = new EventConsumer(
+    connection,
+    publisher,
+    topology,
+    new EventRegistry({ defaultCurrency: 'EUR' }),
+    handlers,
+    runner,
+    new CrashSuspects(dataSource),
+    options,
+    { onHandled: () => ++seen === count && done() },
+  );
+  const started = performance.now();
+  consumer.start();
+  await finished;
+  const ms = performance.now() - started;
+  await consumer.stop();
+  await publisher.close();
+  await connection.close();
+  return (count / ms) * 1000;
+}
+
+const dataSource = new DataSource({
+  type: 'postgres',
+  url: database.url,
+  migrations: MESSAGING_MIGRATIONS,
+  extra: { max: 20 },
+});
+await dataSource.initialize();
+await dataSource.runMigrations();
+const registry = new EventRegistry({ defaultCurrency: 'EUR' });
+const inbox = new TransactionalRunner(dataSource, new Outbox('inventory', registry), 30_000);
+
+const results: Record<string, number[]> = {};
+const record = (name: string, value: number) => (results[name] ??= []).push(value);
+const fill = async (count: number) => {
+  await rawPublish(count);
+};
+
+for (let round = 1; round <= ROUNDS; round += 1) {
+  // Publish: A then B, each into an empty queue, drained after.
+  await setup.purgeQueue(queue);
+  record('publish raw amqplib', await rawPublish(N));
+  await setup.purgeQueue(queue);
+  record('publish libs/messaging', await messagingPublish(N));
+  await setup.purgeQueue(queue);
+  // Consume: the queue is filled first, then drained by each contender in turn.
+  await fill(N);
+  record('consume raw amqplib', await rawConsume(N));
+  await waitEmpty();
+  await fill(N);
+  record(
+    'consume libs/messaging (pipeline, no database)',
+    await messagingConsume(N, noDatabase, dataSource),
+  );
+  await waitEmpty();
+  await fill(N_PIPELINE);
+  record(
+    'consume libs/messaging (full pipeline with inbox)',
+    await messagingConsume(N_PIPELINE, inbox, dataSource),
+  );
+  await waitEmpty();
+  console.log(`round ${round}/${ROUNDS} done`);
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
+const ratio = (a: string, b: string) => (m[a]! / m[b]!).toFixed(2);
+const rows = [
+  ['publish raw amqplib', m['publish raw amqplib']!, '1.00'],
+  [
+    'publish libs/messaging',
+    m['publish libs/messaging']!,
+    ratio('publish libs/messaging', 'publish raw amqplib'),
+  ],
+  ['consume raw amqplib', m['consume raw amqplib']!, '1.00'],
+  [
+    'consume libs/messaging (pipeline, no database)',
+    m['consume libs/messaging (pipeline, no database)']!,
+    ratio('consume libs/messaging (pipeline, no database)', 'consume raw amqplib'),
+  ],
+  [
+    'consume libs/messaging (full pipeline with inbox)',
+    m['consume libs/messaging (full pipeline with inbox)']!,
+    ratio('consume libs/messaging (full pipeline with inbox)', 'consume raw amqplib'),
+  ],
+] as const;
+const table = [
+  '| contender | median msg/s | ratio to raw | rounds (msg/s) |',
+  '|---|---:|---:|---|',
+  ...rows.map(
+    ([name, value, r]) =>
+      `| ${name} | ${Math.round(value)} | ${r} | ${results[name]!.map(Math.round).join(', ')} |`,
+  ),
+].join('\n');
+console.log(table);
+
+const versions = (name: string) =>
+  (
+    JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+const rabbit = (await (
+  await fetch('http://127.0.0.1:15672/api/overview', {
+    headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
+  })
+).json()) as { rabbitmq_version: string };
+const [pgVersion] = await dataSource.query<{ server_version: string }[]>('SHOW server_version');
+const server_version = pgVersion?.server_version ?? '?';
+const meta = {
+  date: new Date().toISOString(),
+  machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
+  node: process.version,
+  rabbitmq: rabbit.rabbitmq_version,
+  postgresql: server_version,
+  amqplib: versions('amqplib'),
+  'amqp-connection-manager': versions('amqp-connection-manager'),
+  settings: {
+    messages: N,
+    pipelineMessages: N_PIPELINE,
+    rounds: ROUNDS,
+    bodyBytes: 1024,
+    confirmWindow: WINDOW,
+    prefetch: PREFETCH,
+    queue: 'quorum',
+    persistent: true,
+  },
+};
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(
+  join(root, 'bench', 'results', 'messaging.json'),
+  JSON.stringify({ ...meta, results, medians: m }, null, 2),
+);
+const section = [
+  '<!-- messaging:start -->',
+  '## Messaging transport (`npm run bench:messaging`)',
+  '',
+  `${meta.date.slice(0, 10)} on ${meta.machine}; Node ${meta.node}, RabbitMQ ${meta.rabbitmq}, PostgreSQL ${meta.postgresql}, amqplib ${meta.amqplib}, amqp-connection-manager ${meta['amqp-connection-manager']}.`,
+  `Settings: ${N} persistent 1 KiB CloudEvents per publish and transport-consume run (${N_PIPELINE} for the full pipeline), one quorum queue, confirm window ${WINDOW}, prefetch ${PREFETCH}, ${ROUNDS} rounds alternating the contenders; medians.`,
+  '',
+  table,
+  '',
+  'Rows: *publish* is publish-with-confirms (`mandatory`, persistent) until every confirm is in. *consume raw* acks each message as it arrives. *pipeline, no database* is the libs/messaging consumer with envelope parsing, version check, Ajv validation, per-subject ordering and ack, and a no-op handler run without a transaction. *full pipeline with inbox* adds, per message, a PostgreSQL transaction with the inbox insert (`ON CONFLICT DO NOTHING`) and `statement_timeout`: three round trips plus a commit, which is where its time goes.',
+  '<!-- messaging:end -->',
+].join('\n');
+const docPath = join(root, 'docs', 'benchmarks.md');
+let doc = '';
+try {
+  doc = readFileSync(docPath, 'utf8');
+} catch {
+  doc =
+    '# Benchmarks\n\nFigures from this machine, written by the benchmark scripts. Compare only within one run.\n\n';
+}
+doc = doc.includes('<!-- messaging:start -->')
+  ? doc.replace(/<!-- messaging:start -->[\s\S]*<!-- messaging:end -->/, section)
+  : `${doc.trimEnd()}\n\n${section}\n`;
+writeFileSync(docPath, doc);
+
+await dataSource.destroy();
+await raw.close();
+await vhost.dispose();
+await database.dispose();
