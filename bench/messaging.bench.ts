@@ -167,7 +167,13 @@ async function messagingConsume(
   const handlers = new Map([
     [
       'order.placed',
-      [{ type: 'order.placed' as const, name: 'bench:noop', invoke: async () => undefined }],
+      [
+        {
+          type: 'order.placed' as const,
+          name: 'bench:noop',
+          invoke: () => Promise.resolve(undefined),
+        },
+      ],
     ],
   ]);
   const consumer = new EventConsumer(
