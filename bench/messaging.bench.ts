@@ -321,17 +321,18 @@ const section = [
   '',
   table,
   '',
-  'Rows: *publish* is publish-with-confirms (`mandatory`, persistent) until every confirm is in. *consume raw* acks each message as it arrives. *pipeline, no database* is the libs/messaging consumer with envelope parsing, version check, Ajv validation, per-subject ordering and ack, and a no-op handler run without a transaction. *full pipeline with inbox* adds, per message, a PostgreSQL transaction with the inbox insert (`ON CONFLICT DO NOTHING`) and `statement_timeout`: three round trips plus a commit, which is where its time goes.',
+  'Rows: *publish* is publish-with-confirms (`mandatory`, persistent) until every confirm is in. *consume raw* acks each message as it arrives. *pipeline, no database* is the libs/messaging consumer with envelope parsing, version check, Ajv validation, per-subject ordering and ack, and a no-op handler run without a transaction. *full pipeline with inbox* adds, per message, a PostgreSQL transaction with the inbox insert (`ON CONFLICT DO NOTHING`) and `statement_timeout` in one statement: BEGIN, that statement and COMMIT are three round trips and an fsync per message, which is where its time goes.',
   '<!-- messaging:end -->',
 ].join('\n');
 const docPath = join(root, 'docs', 'benchmarks.md');
-let doc = '';
-try {
-  doc = readFileSync(docPath, 'utf8');
-} catch {
-  doc =
-    '# Benchmarks\n\nFigures from this machine, written by the benchmark scripts. Compare only within one run.\n\n';
-}
+const readDoc = () => {
+  try {
+    return readFileSync(docPath, 'utf8');
+  } catch {
+    return '# Benchmarks\n\nFigures from this machine, written by the benchmark scripts. Compare only within one run.\n\n';
+  }
+};
+let doc = readDoc();
 doc = doc.includes('<!-- messaging:start -->')
   ? doc.replace(/<!-- messaging:start -->[\s\S]*<!-- messaging:end -->/, section)
   : `${doc.trimEnd()}\n\n${section}\n`;
