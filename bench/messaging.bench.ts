@@ -69,11 +69,6 @@ for (const q of topology.queues)
   await setup.assertQueue(q.name, { durable: true, arguments: q.arguments });
 for (const b of topology.bindings) await setup.bindQueue(b.queue, b.exchange, b.routingKey);
 
-const waitEmpty = async () => {
-  while ((await setup.checkQueue(queue)).messageCount > 0)
-    await new Promise((r) => setTimeout(r, 50));
-};
-
 async function rawPublish(count: number): Promise<number> {
   const channel: ConfirmChannel = await raw.createConfirmChannel();
   const started = performance.now();
@@ -210,7 +205,9 @@ const inbox = new TransactionalRunner(dataSource, new Outbox('inventory', regist
 
 const results: Record<string, number[]> = {};
 const record = (name: string, value: number) => (results[name] ??= []).push(value);
+/** Starts a consume phase from exactly `count` ready messages. */
 const fill = async (count: number) => {
+  await setup.purgeQueue(queue);
   await rawPublish(count);
 };
 
@@ -224,19 +221,17 @@ for (let round = 1; round <= ROUNDS; round += 1) {
   // Consume: the queue is filled first, then drained by each contender in turn.
   await fill(N);
   record('consume raw amqplib', await rawConsume(N));
-  await waitEmpty();
   await fill(N);
   record(
     'consume libs/messaging (pipeline, no database)',
     await messagingConsume(N, noDatabase, dataSource),
   );
-  await waitEmpty();
   await fill(N_PIPELINE);
   record(
     'consume libs/messaging (full pipeline with inbox)',
     await messagingConsume(N_PIPELINE, inbox, dataSource),
   );
-  await waitEmpty();
+  await setup.purgeQueue(queue);
   console.log(`round ${round}/${ROUNDS} done`);
 }
 
