@@ -1,27 +1,56 @@
 import 'reflect-metadata';
 import { type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { type Logger } from 'pino';
+import { ConfigError, loadServiceConfig, type ServiceConfig, type ServiceName } from './config/service-config.js';
+import { correlationIdMiddleware } from './http/correlation-id.middleware.js';
+import { HttpErrorFilter } from './http/http-error.filter.js';
+import { createLogger, PinoNestLogger } from './logging/logger.js';
+
+/** Largest request body accepted, per DESIGN section 3. */
+export const BODY_LIMIT = '64kb';
 
 export interface BootstrapOptions {
-  /** Service name, used in log lines. */
-  service: string;
-  /** Port used when `PORT` is unset. */
-  defaultPort: number;
+  /** Builds the root module from the validated configuration. */
+  module: (config: ServiceConfig) => Type<unknown> | import('@nestjs/common').DynamicModule;
+  /** Extra set-up of the HTTP application before it listens (helmet, OpenAPI, ...). */
+  configure?: (app: NestExpressApplication, config: ServiceConfig) => void | Promise<void>;
 }
 
-/** Creates the Nest application, wires shutdown hooks and listens on `PORT`. */
-export async function bootstrapService(
-  rootModule: Type<unknown>,
-  options: BootstrapOptions,
-): Promise<INestApplication> {
-  const app = await NestFactory.create(rootModule, { bufferLogs: false });
-  app.enableShutdownHooks();
-  const port = Number(process.env.PORT ?? options.defaultPort);
-  if (!Number.isInteger(port) || port <= 0 || port > 65_535) {
-    throw new Error(
-      `PORT="${process.env.PORT}" is not a TCP port: use an integer from 1 to 65535.`,
-    );
+/**
+ * Boots one service: validated configuration (a bad value stops the process with the
+ * variable named), JSON logs with the correlation id, the JSON body limit, the error format,
+ * graceful shutdown on SIGTERM/SIGINT, then listens on `PORT`.
+ */
+export async function bootstrapService(service: ServiceName, options: BootstrapOptions): Promise<INestApplication> {
+  let config: ServiceConfig;
+  let logger: Logger;
+  try {
+    config = loadServiceConfig(service);
+    logger = createLogger(service, config.logLevel);
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : String(error);
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service, msg: message })}\n`);
+    process.exit(78);
   }
-  await app.listen(port, '0.0.0.0');
-  return app;
+  process.env.SERVICE_NAME = service;
+  try {
+    const app = await NestFactory.create<NestExpressApplication>(options.module(config), {
+      bufferLogs: true,
+      bodyParser: false,
+    });
+    app.useLogger(new PinoNestLogger(logger));
+    app.use(correlationIdMiddleware);
+    app.useBodyParser('json', { limit: BODY_LIMIT });
+    app.useGlobalFilters(new HttpErrorFilter());
+    app.enableShutdownHooks();
+    await options.configure?.(app, config);
+    await app.listen(config.port, '0.0.0.0');
+    logger.info({ port: config.port }, `${service} listening on ${config.port}`);
+    return app;
+  } catch (error) {
+    logger.fatal({ err: error }, `${service} failed to start: ${(error as Error).message}`);
+    process.exit(1);
+  }
 }

@@ -1,0 +1,68 @@
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+import { DataSource, type MigrationInterface } from 'typeorm';
+import { type PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+
+type MigrationClass = new () => MigrationInterface;
+
+/** Advisory lock key held while migrations run, so replicas can start at once. */
+export const MIGRATIONS_LOCK_KEY = 7_312_004_101;
+
+/** TypeORM options of a service database: migrations only, never `synchronize`. */
+export function dataSourceOptions(url: string, migrations: MigrationClass[]): PostgresDataSourceOptions & { url: string } {
+  return {
+    type: 'postgres',
+    url,
+    migrations,
+    migrationsRun: false,
+    synchronize: false,
+    logging: false,
+    extra: { max: 20, application_name: process.env.SERVICE_NAME ?? 'commerce' },
+  };
+}
+
+/** Creates the database of `url` if it is missing (development only). */
+export async function ensureDatabaseExists(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04') throw error; // created meanwhile by a replica
+      });
+      new Logger('Database').log(`Created database ${name}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs pending migrations while holding a PostgreSQL advisory lock. */
+export async function runMigrationsLocked(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATIONS_LOCK_KEY]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    if (applied.length) new Logger('Database').log(`Applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATIONS_LOCK_KEY]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+/** Opens a service database: creates it in development, then migrates under the lock. */
+export async function openDatabase(
+  options: PostgresDataSourceOptions & { url: string },
+  { createIfMissing }: { createIfMissing: boolean },
+): Promise<DataSource> {
+  if (createIfMissing) await ensureDatabaseExists(options.url);
+  const dataSource = await new DataSource(options).initialize();
+  await runMigrationsLocked(dataSource);
+  return dataSource;
+}

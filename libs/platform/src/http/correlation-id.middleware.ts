@@ -1,0 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { withLogContext } from '../logging/log-context.js';
+
+export const CORRELATION_HEADER = 'x-correlation-id';
+const VALID_CORRELATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The correlation id of a request: the caller's when well formed, else a new one. */
+export function correlationIdOf(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && VALID_CORRELATION_ID.test(value) ? value : randomUUID();
+}
+
+/** Accepts or generates `x-correlation-id`, returns it on the response, and logs with it. */
+export function correlationIdMiddleware(
+  request: IncomingMessage & { correlationId?: string },
+  response: ServerResponse,
+  next: () => void,
+): void {
+  const id = correlationIdOf(request.headers[CORRELATION_HEADER]);
+  request.correlationId = id;
+  response.setHeader(CORRELATION_HEADER, id);
+  withLogContext({ correlationId: id }, next);
+}

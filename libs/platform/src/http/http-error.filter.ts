@@ -1,0 +1,50 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+}
+
+/**
+ * Every error answers `{statusCode, error, message}` with `message` a string. Errors raised by
+ * the body parser (bad JSON 400, too large 413) keep their 4xx status; anything unexpected is a
+ * 500 without internals, and is logged.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpError');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<{
+      status(code: number): { json(body: unknown): void };
+      headersSent?: boolean;
+    }>();
+    const body = this.toBody(exception);
+    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception : String(exception));
+    if (!response.headersSent) response.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const payload = exception.getResponse();
+      const raw = typeof payload === 'string' ? payload : (payload as { message?: unknown }).message;
+      const message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+      return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
+    }
+    const status = (exception as { status?: unknown; statusCode?: unknown })?.status ?? (exception as { statusCode?: unknown })?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const type = (exception as { type?: string }).type;
+      const message =
+        type === 'entity.too.large'
+          ? 'Request body is larger than 64 KiB.'
+          : type === 'entity.parse.failed'
+            ? 'Request body is not valid JSON.'
+            : (exception as Error).message;
+      return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
+    }
+    return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' };
+  }
+}

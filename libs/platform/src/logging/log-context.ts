@@ -1,0 +1,20 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What every log line written inside a request or a message handler carries. */
+export interface LogContext {
+  correlationId?: string;
+  eventId?: string;
+  eventType?: string;
+}
+
+const storage = new AsyncLocalStorage<LogContext>();
+
+/** Runs `work` with `context` attached to every log line it writes. */
+export function withLogContext<T>(context: LogContext, work: () => T): T {
+  return storage.run({ ...storage.getStore(), ...context }, work);
+}
+
+/** The context of the current request or message, if any. */
+export function currentLogContext(): LogContext | undefined {
+  return storage.getStore();
+}
