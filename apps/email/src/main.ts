@@ -1,4 +1,4 @@
 import { bootstrapService } from '@app/platform';
 import { EmailModule } from './email.module.js';
 
-await bootstrapService(EmailModule, { service: 'email', defaultPort: 3003 });
+await bootstrapService('email', { module: (config) => EmailModule.forRoot(config) });

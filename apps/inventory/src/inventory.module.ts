@@ -1,6 +1,51 @@
-import { HealthModule } from '@app/platform';
-import { Module } from '@nestjs/common';
+import {
+  brokerCheck,
+  MESSAGING_MIGRATIONS,
+  MessagingModule,
+  MessagingService,
+  messagingOptionsFrom,
+} from '@app/messaging';
+import {
+  databaseCheck,
+  databaseModule,
+  HealthController,
+  READINESS_CHECKS,
+  SERVICE_CONFIG,
+  type ServiceConfig,
+} from '@app/platform';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { INVENTORY_MIGRATIONS } from './migrations/index.js';
+import { ReleaseStockHandler } from './reservations/release-stock.handler.js';
+import { ReserveStockHandler } from './reservations/reserve-stock.handler.js';
+import { SellStockHandler } from './reservations/sell-stock.handler.js';
+import { StockController } from './stock/stock.controller.js';
 
-/** Root module of the inventory service. */
-@Module({ imports: [HealthModule] })
-export class InventoryModule {}
+/** The inventory service: products, stock and reservations. */
+@Module({})
+export class InventoryModule {
+  static forRoot(config: ServiceConfig): DynamicModule {
+    return {
+      module: InventoryModule,
+      imports: [
+        databaseModule(config, [...MESSAGING_MIGRATIONS, ...INVENTORY_MIGRATIONS]),
+        MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
+      ],
+      controllers: [HealthController, StockController],
+      providers: [
+        { provide: SERVICE_CONFIG, useValue: config },
+        {
+          provide: READINESS_CHECKS,
+          useFactory: (dataSource: DataSource, messaging: MessagingService) => [
+            databaseCheck(dataSource),
+            brokerCheck(messaging),
+          ],
+          inject: [DataSource, MessagingService],
+        },
+        ReserveStockHandler,
+        ReleaseStockHandler,
+        SellStockHandler,
+      ],
+    };
+  }
+}

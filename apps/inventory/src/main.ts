@@ -1,4 +1,4 @@
 import { bootstrapService } from '@app/platform';
 import { InventoryModule } from './inventory.module.js';
 
-await bootstrapService(InventoryModule, { service: 'inventory', defaultPort: 3002 });
+await bootstrapService('inventory', { module: (config) => InventoryModule.forRoot(config) });

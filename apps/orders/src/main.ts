@@ -1,4 +1,24 @@
 import { bootstrapService } from '@app/platform';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { ORDER_ERROR_STATUS } from './http/order-error-status.js';
 import { OrdersModule } from './orders.module.js';
 
-await bootstrapService(OrdersModule, { service: 'orders', defaultPort: 3000 });
+await bootstrapService('orders', {
+  module: (config) => OrdersModule.forRoot(config),
+  errorStatus: ORDER_ERROR_STATUS,
+  configure: (app) => {
+    app.use(helmet());
+    app.set('trust proxy', 'loopback');
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Commerce gateway')
+        .setDescription('Public HTTP API of the commerce services')
+        .setVersion('1.0')
+        .addBearerAuth()
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document);
+  },
+});

@@ -1,6 +1,82 @@
-import { HealthModule } from '@app/platform';
-import { Module } from '@nestjs/common';
+import { MESSAGING_MIGRATIONS, MessagingModule, messagingOptionsFrom } from '@app/messaging';
+import {
+  databaseCheck,
+  databaseModule,
+  HealthController,
+  READINESS_CHECKS,
+  SERVICE_CONFIG,
+  type ServiceConfig,
+} from '@app/platform';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { DataSource } from 'typeorm';
+import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
+import { CancelOrderController } from './cancel-order/cancel-order.controller.js';
+import { CatalogProjection, ProductsController } from './catalog/catalog.js';
+import { ORDERS_MIGRATIONS } from './migrations/1764400000000-create-orders.js';
+import { OrderCommandService } from './orders/order-command.service.js';
+import { PayOrderController } from './pay-order/pay-order.controller.js';
+import { PlaceOrderController } from './place-order/place-order.controller.js';
+import { PlaceOrderService } from './place-order/place-order.service.js';
+import { OrdersQueryController } from './query-orders/orders-query.controller.js';
+import { DeadlinePoller } from './saga/deadline-poller.js';
+import { OrderSagaHandlers } from './saga/order-saga.handlers.js';
+import { UsersClient } from './users-gateway/users.client.js';
+import { UsersGatewayController } from './users-gateway/users-gateway.controller.js';
 
-/** Root module of the orders service. */
-@Module({ imports: [HealthModule] })
-export class OrdersModule {}
+/** Requests per minute to `/users` and `/auth/token`, per IP and per email (`RATE_LIMIT_PER_MINUTE`). */
+export const rateLimitPerMinute = () => Number(process.env.RATE_LIMIT_PER_MINUTE ?? 60);
+
+/** The gateway: public HTTP API, Order aggregate, catalog projection and order saga. */
+@Module({})
+export class OrdersModule {
+  static forRoot(config: ServiceConfig): DynamicModule {
+    const limit = rateLimitPerMinute();
+    return {
+      module: OrdersModule,
+      imports: [
+        databaseModule(config, [...MESSAGING_MIGRATIONS, ...ORDERS_MIGRATIONS]),
+        MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
+        ThrottlerModule.forRoot({
+          throttlers: [
+            { name: 'ip', ttl: 60_000, limit },
+            {
+              name: 'email',
+              ttl: 60_000,
+              limit: Math.max(1, Math.floor(limit / 2)),
+              getTracker: (request: Record<string, unknown>) => {
+                const email = (request.body as { email?: unknown } | undefined)?.email;
+                return typeof email === 'string' ? email.trim().toLowerCase() : String(request.ip);
+              },
+            },
+          ],
+        }),
+      ],
+      controllers: [
+        HealthController,
+        UsersGatewayController,
+        ProductsController,
+        PlaceOrderController,
+        OrdersQueryController,
+        PayOrderController,
+        CancelOrderController,
+      ],
+      providers: [
+        { provide: SERVICE_CONFIG, useValue: config },
+        {
+          // The gateway keeps taking orders while the broker is away: database only.
+          provide: READINESS_CHECKS,
+          useFactory: (dataSource: DataSource) => [databaseCheck(dataSource)],
+          inject: [DataSource],
+        },
+        JwtAuthGuard,
+        UsersClient,
+        OrderCommandService,
+        PlaceOrderService,
+        CatalogProjection,
+        OrderSagaHandlers,
+        DeadlinePoller,
+      ],
+    };
+  }
+}

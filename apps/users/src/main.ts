@@ -1,4 +1,4 @@
 import { bootstrapService } from '@app/platform';
 import { UsersModule } from './users.module.js';
 
-await bootstrapService(UsersModule, { service: 'users', defaultPort: 3001 });
+await bootstrapService('users', { module: (config) => UsersModule.forRoot(config) });

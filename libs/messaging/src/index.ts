@@ -23,3 +23,4 @@ export * from './in-memory/in-memory-event-bus.js';
 export * from './outbox/outbox-commit-hook.js';
 export * from './consumer/crash-suspects.js';
 export * from './consumer/isolation-lock.js';
+export * from './messaging.config.js';

@@ -1,10 +1,15 @@
 import 'reflect-metadata';
-import { type INestApplication, type Type } from '@nestjs/common';
+import { type INestApplication, type Type, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { type Logger } from 'pino';
-import { ConfigError, loadServiceConfig, type ServiceConfig, type ServiceName } from './config/service-config.js';
-import { correlationIdMiddleware } from './http/correlation-id.middleware.js';
+import {
+  ConfigError,
+  loadServiceConfig,
+  type ServiceConfig,
+  type ServiceName,
+} from './config/service-config.js';
+import { correlationIdMiddleware, requestLogMiddleware } from './http/correlation-id.middleware.js';
 import { HttpErrorFilter } from './http/http-error.filter.js';
 import { createLogger, PinoNestLogger } from './logging/logger.js';
 
@@ -16,6 +21,8 @@ export interface BootstrapOptions {
   module: (config: ServiceConfig) => Type<unknown> | import('@nestjs/common').DynamicModule;
   /** Extra set-up of the HTTP application before it listens (helmet, OpenAPI, ...). */
   configure?: (app: NestExpressApplication, config: ServiceConfig) => void | Promise<void>;
+  /** HTTP status of domain errors by their stable `code`. */
+  errorStatus?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -23,7 +30,10 @@ export interface BootstrapOptions {
  * variable named), JSON logs with the correlation id, the JSON body limit, the error format,
  * graceful shutdown on SIGTERM/SIGINT, then listens on `PORT`.
  */
-export async function bootstrapService(service: ServiceName, options: BootstrapOptions): Promise<INestApplication> {
+export async function bootstrapService(
+  service: ServiceName,
+  options: BootstrapOptions,
+): Promise<INestApplication> {
   let config: ServiceConfig;
   let logger: Logger;
   try {
@@ -42,8 +52,12 @@ export async function bootstrapService(service: ServiceName, options: BootstrapO
     });
     app.useLogger(new PinoNestLogger(logger));
     app.use(correlationIdMiddleware);
+    app.use(requestLogMiddleware(logger));
     app.useBodyParser('json', { limit: BODY_LIMIT });
-    app.useGlobalFilters(new HttpErrorFilter());
+    app.useGlobalFilters(new HttpErrorFilter(options.errorStatus));
+    app.useGlobalPipes(
+      new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+    );
     app.enableShutdownHooks();
     await options.configure?.(app, config);
     await app.listen(config.port, '0.0.0.0');

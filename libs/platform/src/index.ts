@@ -11,3 +11,4 @@ export * from './http/http-error.filter.js';
 export * from './logging/log-context.js';
 export * from './logging/logger.js';
 export * from './auth/jwt.js';
+export * from './config/service-config.token.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DecodedEvent, type EventRegistry, UnknownEventTypeError } from '@app/events';
+import { withLogContext } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { type ChannelWrapper } from 'amqp-connection-manager';
 import { type Channel, type ConsumeMessage } from 'amqplib';
@@ -236,10 +237,18 @@ export class EventConsumer {
       redelivered: message.fields.redelivered,
     };
     const started = performance.now();
+    const logContext = {
+      correlationId: event.envelope.correlationid,
+      eventId: event.envelope.id,
+      eventType: event.type,
+      ...(event.envelope.subject ? { subject: event.envelope.subject } : {}),
+    };
     try {
       for (const handler of this.handlers.get(subscription.type) ?? []) {
-        const result = await this.runner.run(handler.name, event, delivery, (context) =>
-          handler.invoke(event, context),
+        const result = await withLogContext(logContext, () =>
+          this.runner.run(handler.name, event, delivery, (context) =>
+            handler.invoke(event, context),
+          ),
         );
         if (result === 'duplicate') {
           this.events.onDuplicate?.(subscription.queue, event.type);
@@ -251,8 +260,12 @@ export class EventConsumer {
     } catch (error) {
       return this.fail(channel, subscription, message, error, retryCount);
     }
-    this.events.onHandled?.(subscription.queue, event.type, performance.now() - started);
+    const ms = performance.now() - started;
+    this.events.onHandled?.(subscription.queue, event.type, ms);
     this.settle(channel, message, 'ack');
+    withLogContext(logContext, () =>
+      this.logger.log(`Handled ${event.type} from ${subscription.queue} in ${ms.toFixed(1)} ms`),
+    );
   }
 
   private async fail(

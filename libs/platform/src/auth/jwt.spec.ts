@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { generateJwtKeyPair, InvalidTokenError, JWT_AUDIENCE, JWT_ISSUER, signJwt, verifyJwt } from './jwt.js';
+import {
+  generateJwtKeyPair,
+  InvalidTokenError,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  signJwt,
+  verifyJwt,
+} from './jwt.js';
 
 const keys = generateJwtKeyPair();
 const now = Math.floor(Date.now() / 1000);
@@ -16,12 +23,16 @@ describe('EdDSA JWT', () => {
     ['another issuer', { ...claims, iss: 'evil' }, 'issuer'],
     ['another audience', { ...claims, aud: 'other' }, 'audience'],
   ])('refuses a token with %s', (_label, bad, message) => {
-    expect(() => verifyJwt(signJwt(bad, keys.privateKey), keys.publicKey, expected)).toThrow(message);
+    expect(() => verifyJwt(signJwt(bad, keys.privateKey), keys.publicKey, expected)).toThrow(
+      message,
+    );
   });
 
   it('refuses another key, alg none and garbage', () => {
     const other = generateJwtKeyPair();
-    expect(() => verifyJwt(signJwt(claims, other.privateKey), keys.publicKey, expected)).toThrow('signature');
+    expect(() => verifyJwt(signJwt(claims, other.privateKey), keys.publicKey, expected)).toThrow(
+      'signature',
+    );
     const [, payload] = signJwt(claims, keys.privateKey).split('.');
     const none = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${payload}.`;
     expect(() => verifyJwt(none, keys.publicKey, expected)).toThrow('EdDSA');

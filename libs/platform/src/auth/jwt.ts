@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
 
 /** Issuer and audience of customer tokens: users issues them for the gateway. */
 export const JWT_ISSUER = 'commerce-users';
@@ -39,19 +46,29 @@ export function verifyJwt(
   let claims: Partial<TokenClaims>;
   try {
     header = JSON.parse(Buffer.from(headerPart, 'base64url').toString('utf8')) as typeof header;
-    claims = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8')) as Partial<TokenClaims>;
+    claims = JSON.parse(
+      Buffer.from(payloadPart, 'base64url').toString('utf8'),
+    ) as Partial<TokenClaims>;
   } catch {
     throw new InvalidTokenError('Malformed token.');
   }
   if (header.alg !== 'EdDSA') throw new InvalidTokenError('Token algorithm must be EdDSA.');
   const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
-  const valid = verify(null, Buffer.from(`${headerPart}.${payloadPart}`), key, Buffer.from(signaturePart, 'base64url'));
+  const valid = verify(
+    null,
+    Buffer.from(`${headerPart}.${payloadPart}`),
+    key,
+    Buffer.from(signaturePart, 'base64url'),
+  );
   if (!valid) throw new InvalidTokenError('Token signature is invalid.');
   const now = expected.now ?? Math.floor(Date.now() / 1000);
-  if (typeof claims.exp !== 'number' || claims.exp <= now) throw new InvalidTokenError('Token has expired.');
+  if (typeof claims.exp !== 'number' || claims.exp <= now)
+    throw new InvalidTokenError('Token has expired.');
   if (claims.iss !== expected.issuer) throw new InvalidTokenError('Token issuer is not accepted.');
-  if (claims.aud !== expected.audience) throw new InvalidTokenError('Token audience is not accepted.');
-  if (typeof claims.sub !== 'string' || !claims.sub) throw new InvalidTokenError('Token has no subject.');
+  if (claims.aud !== expected.audience)
+    throw new InvalidTokenError('Token audience is not accepted.');
+  if (typeof claims.sub !== 'string' || !claims.sub)
+    throw new InvalidTokenError('Token has no subject.');
   return claims as TokenClaims;
 }
 

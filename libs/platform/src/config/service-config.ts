@@ -3,7 +3,12 @@ import { parseDuration } from '../duration.js';
 export type ServiceName = 'orders' | 'users' | 'inventory' | 'email';
 
 /** Default ports of DESIGN section 3. */
-export const DEFAULT_PORTS: Record<ServiceName, number> = { orders: 3000, users: 3001, inventory: 3002, email: 3003 };
+export const DEFAULT_PORTS: Record<ServiceName, number> = {
+  orders: 3000,
+  users: 3001,
+  inventory: 3002,
+  email: 3003,
+};
 export const DEFAULT_OPS_PORT = 9000;
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 export const DEFAULT_USERS_URL = 'http://127.0.0.1:3001';
@@ -38,7 +43,10 @@ export interface ServiceConfig {
 export class ConfigError extends Error {}
 
 /** Reads and validates the environment; throws one `ConfigError` listing every bad variable. */
-export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+export function loadServiceConfig(
+  service: ServiceName,
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceConfig {
   const problems: string[] = [];
   const read = <T>(name: string, fallback: string | undefined, parse: (value: string) => T): T => {
     const raw = env[name] === undefined || env[name] === '' ? fallback : env[name];
@@ -57,7 +65,9 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       throw new ConfigError(`${name}="${value}" is not a URL.`);
     }
     if (!protocols.includes(parsed.protocol)) {
-      throw new ConfigError(`${name}="${redact(value)}" must start with ${protocols.join(' or ')}//.`);
+      throw new ConfigError(
+        `${name}="${redact(value)}" must start with ${protocols.join(' or ')}//.`,
+      );
     }
     return value;
   };
@@ -79,7 +89,9 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     if (!value) return undefined;
     const text = value.replace(/\\n/g, '\n');
     if (!text.includes(`-----BEGIN ${kind} KEY-----`)) {
-      throw new ConfigError(`${name} must be an Ed25519 ${kind.toLowerCase()} key in PEM ("-----BEGIN ${kind} KEY-----").`);
+      throw new ConfigError(
+        `${name} must be an Ed25519 ${kind.toLowerCase()} key in PEM ("-----BEGIN ${kind} KEY-----").`,
+      );
     }
     return text;
   };
@@ -97,14 +109,18 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     opsPort: read('OPS_PORT', String(DEFAULT_OPS_PORT), integer('OPS_PORT', 1, 65_535)),
     usersUrl: read('USERS_URL', DEFAULT_USERS_URL, url('USERS_URL', ['http:', 'https:'])),
     usersTimeoutMs: read('USERS_TIMEOUT', '3s', duration('USERS_TIMEOUT')),
-    smtpUrl: read('SMTP_URL', undefined, (value) => (value ? url('SMTP_URL', ['smtp:', 'smtps:'])(value) : undefined)),
+    smtpUrl: read('SMTP_URL', undefined, (value) =>
+      value ? url('SMTP_URL', ['smtp:', 'smtps:'])(value) : undefined,
+    ),
     smtpFrom: read('SMTP_FROM', 'Commerce <no-reply@commerce.local>', (value) => value),
     jwtPrivateKey: read('JWT_PRIVATE_KEY', undefined, pem('JWT_PRIVATE_KEY', 'PRIVATE')),
     jwtPublicKey: read('JWT_PUBLIC_KEY', undefined, pem('JWT_PUBLIC_KEY', 'PUBLIC')),
     jwtTtlMs: read('JWT_TTL', '1h', duration('JWT_TTL')),
     queueType: read('QUEUE_TYPE', 'quorum', (value) => {
       if (value !== 'quorum' && value !== 'classic') {
-        throw new ConfigError(`QUEUE_TYPE="${value}" must be quorum or classic (classic only in development).`);
+        throw new ConfigError(
+          `QUEUE_TYPE="${value}" must be quorum or classic (classic only in development).`,
+        );
       }
       return value;
     }),
@@ -115,14 +131,21 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     ),
     handlerTimeoutMs: read('HANDLER_TIMEOUT', '30s', duration('HANDLER_TIMEOUT')),
     orderPaymentTimeoutMs: read('ORDER_PAYMENT_TIMEOUT', '15m', duration('ORDER_PAYMENT_TIMEOUT')),
-    orderReservationTimeoutMs: read('ORDER_RESERVATION_TIMEOUT', '2m', duration('ORDER_RESERVATION_TIMEOUT')),
+    orderReservationTimeoutMs: read(
+      'ORDER_RESERVATION_TIMEOUT',
+      '2m',
+      duration('ORDER_RESERVATION_TIMEOUT'),
+    ),
     defaultCurrency: read('DEFAULT_CURRENCY', 'EUR', (value) => {
-      if (!/^[A-Z]{3}$/.test(value)) throw new ConfigError(`DEFAULT_CURRENCY="${value}" must be an ISO 4217 code like EUR.`);
+      if (!/^[A-Z]{3}$/.test(value))
+        throw new ConfigError(`DEFAULT_CURRENCY="${value}" must be an ISO 4217 code like EUR.`);
       return value;
     }),
     logLevel: read('LOG_LEVEL', 'info', (value) => {
       if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(value)) {
-        throw new ConfigError(`LOG_LEVEL="${value}" must be one of fatal, error, warn, info, debug, trace, silent.`);
+        throw new ConfigError(
+          `LOG_LEVEL="${value}" must be one of fatal, error, warn, info, debug, trace, silent.`,
+        );
       }
       return value;
     }),

@@ -5,7 +5,10 @@ import { type ServiceConfig } from '../config/service-config.js';
 import { dataSourceOptions, openDatabase } from './database.js';
 
 /** TypeORM for one service's own database, migrated at boot under an advisory lock. */
-export function databaseModule(config: ServiceConfig, migrations: (new () => MigrationInterface)[]): DynamicModule {
+export function databaseModule(
+  config: ServiceConfig,
+  migrations: (new () => MigrationInterface)[],
+): DynamicModule {
   const options = dataSourceOptions(config.databaseUrl, migrations);
   return TypeOrmModule.forRootAsync({
     useFactory: () => options,

@@ -9,7 +9,10 @@ type MigrationClass = new () => MigrationInterface;
 export const MIGRATIONS_LOCK_KEY = 7_312_004_101;
 
 /** TypeORM options of a service database: migrations only, never `synchronize`. */
-export function dataSourceOptions(url: string, migrations: MigrationClass[]): PostgresDataSourceOptions & { url: string } {
+export function dataSourceOptions(
+  url: string,
+  migrations: MigrationClass[],
+): PostgresDataSourceOptions & { url: string } {
   return {
     type: 'postgres',
     url,
@@ -32,9 +35,11 @@ export async function ensureDatabaseExists(url: string): Promise<void> {
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
-      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // created meanwhile by a replica
-      });
+      await client
+        .query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`)
+        .catch((error: { code?: string }) => {
+          if (error.code !== '42P04') throw error; // created meanwhile by a replica
+        });
       new Logger('Database').log(`Created database ${name}`);
     }
   } finally {
@@ -49,9 +54,12 @@ export async function runMigrationsLocked(dataSource: DataSource): Promise<void>
   try {
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATIONS_LOCK_KEY]);
     const applied = await dataSource.runMigrations({ transaction: 'each' });
-    if (applied.length) new Logger('Database').log(`Applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+    if (applied.length)
+      new Logger('Database').log(`Applied migrations: ${applied.map((m) => m.name).join(', ')}`);
   } finally {
-    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATIONS_LOCK_KEY]).catch(() => undefined);
+    await runner
+      .query('SELECT pg_advisory_unlock($1)', [MIGRATIONS_LOCK_KEY])
+      .catch(() => undefined);
     await runner.release();
   }
 }

@@ -11,7 +11,9 @@ export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 /** `GET /health/live` (no dependency checks) and `GET /health/ready` (the service's checks). */
 @Controller('health')
 export class HealthController {
-  constructor(@Optional() @Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[] = []) {}
+  constructor(
+    @Optional() @Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[] = [],
+  ) {}
 
   /** The process is up; checks no dependency by design. */
   @Get('live')
@@ -23,10 +25,16 @@ export class HealthController {
   @Get('ready')
   async ready(): Promise<{ status: 'ok'; checks: Record<string, 'up'> }> {
     const results = await Promise.all(
-      this.checks.map(async (c) => [c.name, await Promise.resolve(c.check()).catch(() => false)] as const),
+      this.checks.map(
+        async (c) => [c.name, await Promise.resolve(c.check()).catch(() => false)] as const,
+      ),
     );
     const down = results.filter(([, up]) => !up).map(([name]) => name);
-    if (down.length) throw new ServiceUnavailableException(`Not ready: ${down.join(', ')} unavailable.`);
-    return { status: 'ok', checks: Object.fromEntries(results.map(([name]) => [name, 'up' as const])) };
+    if (down.length)
+      throw new ServiceUnavailableException(`Not ready: ${down.join(', ')} unavailable.`);
+    return {
+      status: 'ok',
+      checks: Object.fromEntries(results.map(([name]) => [name, 'up' as const])),
+    };
   }
 }

@@ -22,3 +22,27 @@ export function correlationIdMiddleware(
   response.setHeader(CORRELATION_HEADER, id);
   withLogContext({ correlationId: id }, next);
 }
+
+/** One log line per HTTP request: method, path, status and duration. */
+export function requestLogMiddleware(logger: { info(fields: object, message: string): void }) {
+  return (
+    request: IncomingMessage & { originalUrl?: string },
+    response: ServerResponse,
+    next: () => void,
+  ): void => {
+    const started = performance.now();
+    response.on('finish', () => {
+      const path = (request.originalUrl ?? request.url ?? '').split('?')[0];
+      logger.info(
+        {
+          method: request.method,
+          path,
+          status: response.statusCode,
+          durationMs: Math.round(performance.now() - started),
+        },
+        `${request.method} ${path} ${response.statusCode}`,
+      );
+    });
+    next();
+  };
+}

@@ -1,4 +1,10 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Logger,
+} from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 
 interface ErrorBody {
@@ -16,13 +22,17 @@ interface ErrorBody {
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
 
+  /** `statusByCode` maps the stable `code` of domain errors to their HTTP status. */
+  constructor(private readonly statusByCode: Readonly<Record<string, number>> = {}) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<{
       status(code: number): { json(body: unknown): void };
       headersSent?: boolean;
     }>();
     const body = this.toBody(exception);
-    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception : String(exception));
+    if (body.statusCode >= 500)
+      this.logger.error(exception instanceof Error ? exception : String(exception));
     if (!response.headersSent) response.status(body.statusCode).json(body);
   }
 
@@ -30,11 +40,27 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const payload = exception.getResponse();
-      const raw = typeof payload === 'string' ? payload : (payload as { message?: unknown }).message;
-      const message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+      const raw =
+        typeof payload === 'string' ? payload : (payload as { message?: unknown }).message;
+      const message = Array.isArray(raw)
+        ? raw.join('; ')
+        : typeof raw === 'string'
+          ? raw
+          : exception.message;
       return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
     }
-    const status = (exception as { status?: unknown; statusCode?: unknown })?.status ?? (exception as { statusCode?: unknown })?.statusCode;
+    const code = (exception as { code?: unknown } | undefined)?.code;
+    const mapped = typeof code === 'string' ? this.statusByCode[code] : undefined;
+    if (mapped && exception instanceof Error) {
+      return {
+        statusCode: mapped,
+        error: STATUS_CODES[mapped] ?? 'Error',
+        message: exception.message,
+      };
+    }
+    const status =
+      (exception as { status?: unknown; statusCode?: unknown })?.status ??
+      (exception as { statusCode?: unknown })?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const type = (exception as { type?: string }).type;
       const message =

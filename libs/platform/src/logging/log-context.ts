@@ -5,6 +5,8 @@ export interface LogContext {
   correlationId?: string;
   eventId?: string;
   eventType?: string;
+  /** The aggregate the event or request is about (an order id, a user id). */
+  subject?: string;
 }
 
 const storage = new AsyncLocalStorage<LogContext>();

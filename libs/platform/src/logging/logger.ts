@@ -50,7 +50,11 @@ export class PinoNestLogger implements LoggerService {
     this.write('fatal', message, rest);
   }
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]): void {
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    rest: unknown[],
+  ): void {
     // Nest passes (message, context) or (message, stack, context).
     const context = typeof rest.at(-1) === 'string' ? (rest.at(-1) as string) : undefined;
     const stack = rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : undefined;
@@ -58,7 +62,8 @@ export class PinoNestLogger implements LoggerService {
     if (context) fields.context = context;
     if (stack) fields.stack = stack;
     if (message instanceof Error) this.logger[level]({ ...fields, err: message }, message.message);
-    else if (typeof message === 'object' && message !== null) this.logger[level]({ ...fields, ...message });
+    else if (typeof message === 'object' && message !== null)
+      this.logger[level]({ ...fields, ...message });
     else this.logger[level](fields, String(message));
   }
 }

@@ -1,0 +1,64 @@
+import { type EventContext } from '@app/messaging';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { type RenderedEmail, type TemplateName } from '../templates/templates.js';
+import { MailTransport } from './mail-transport.js';
+
+/** Domain of the Message-IDs. */
+export const MESSAGE_ID_DOMAIN = 'commerce.local';
+
+/** `<event id.template@domain>`. */
+export const messageIdOf = (eventId: string, template: TemplateName) =>
+  `<${eventId}.${template}@${MESSAGE_ID_DOMAIN}>`;
+
+/**
+ * SMTP cannot join a database transaction, so a send follows DESIGN section 6: record
+ * `(event id, template)` as sending (committed at once, so it survives a crash), send with a
+ * Message-ID derived from both, then mark it sent in the handler's transaction. A redelivery
+ * after a crash mid-way sends again with the same Message-ID: one distinct message per event
+ * and template, whatever happens.
+ */
+@Injectable()
+export class EmailSender {
+  private readonly logger = new Logger(EmailSender.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transport: MailTransport,
+  ) {}
+
+  /** Sends `email` to `to` once per `(event, template)`. */
+  async send(
+    context: EventContext,
+    eventId: string,
+    template: TemplateName,
+    to: string,
+    email: RenderedEmail,
+  ): Promise<void> {
+    const messageId = messageIdOf(eventId, template);
+    const [row] = await this.dataSource.query<{ status: string; attempts: number }[]>(
+      `INSERT INTO sent_emails (event_id, template, recipient, subject, message_id, status)
+       VALUES ($1, $2, $3, $4, $5, 'sending')
+       ON CONFLICT (event_id, template) DO UPDATE SET attempts = sent_emails.attempts + 1
+       RETURNING status, attempts`,
+      [eventId, template, to, email.subject, messageId],
+    );
+    if (row?.status === 'sent') return;
+    if ((row?.attempts ?? 1) > 1)
+      this.logger.warn(
+        `Resending ${template} for ${eventId} with the same Message-ID ${messageId}`,
+      );
+    await this.transport.send({
+      to,
+      subject: email.subject,
+      text: email.text,
+      html: email.html,
+      messageId,
+    });
+    await context.manager.query(
+      `UPDATE sent_emails SET status = 'sent', sent_at = now() WHERE event_id = $1 AND template = $2`,
+      [eventId, template],
+    );
+    this.logger.log(`Sent ${template} to recipient of ${eventId}`);
+  }
+}

@@ -1,0 +1,5 @@
+import { CreateStock1764200000000 } from './1764200000000-create-stock.js';
+import { SeedCatalog1764200000001 } from './1764200000001-seed-catalog.js';
+
+/** Inventory's migrations, oldest first (after the messaging tables). */
+export const INVENTORY_MIGRATIONS = [CreateStock1764200000000, SeedCatalog1764200000001];

@@ -1,0 +1,50 @@
+import { type DecodedEvent } from '@app/events';
+import { type EventContext, EventHandler } from '@app/messaging';
+import { Injectable, Logger } from '@nestjs/common';
+import { lockReservation, setReservation, totalsBySku } from './reservation.repository.js';
+
+/** `order.placed` -> reserve every item or none -> `inventory.reserved` or `inventory.reservation-failed`. */
+@Injectable()
+export class ReserveStockHandler {
+  private readonly logger = new Logger(ReserveStockHandler.name);
+
+  @EventHandler('order.placed')
+  async reserve(event: DecodedEvent<'order.placed'>, context: EventContext): Promise<void> {
+    const { orderId } = event.data;
+    const reservation = await lockReservation(context.manager, orderId);
+    if (reservation.status !== 'NEW') {
+      // CANCELLED: the cancellation came first, so nothing is reserved.
+      this.logger.log(`order ${orderId} is ${reservation.status}; nothing to reserve`);
+      return;
+    }
+    const wanted = totalsBySku(event.data.items);
+    // Row locks in SKU order: concurrent reservations queue up instead of deadlocking.
+    const rows = await context.manager.query<{ sku: string; available: number }[]>(
+      `SELECT sku, on_hand - reserved AS available FROM stock WHERE sku = ANY($1) ORDER BY sku FOR UPDATE`,
+      [wanted.map((item) => item.sku)],
+    );
+    const available = new Map(rows.map((row) => [row.sku, Number(row.available)]));
+    const short = wanted
+      .filter((item) => (available.get(item.sku) ?? 0) < item.quantity)
+      .map((item) => item.sku);
+    if (short.length) {
+      await setReservation(context.manager, orderId, 'FAILED', wanted);
+      await context.publish(
+        'inventory.reservation-failed',
+        { orderId, reason: `Not enough stock for ${short.join(', ')}`, shortSkus: short },
+        { subject: orderId },
+      );
+      this.logger.log(`order ${orderId} not reserved: short of ${short.join(', ')}`);
+      return;
+    }
+    for (const item of wanted) {
+      await context.manager.query(`UPDATE stock SET reserved = reserved + $2 WHERE sku = $1`, [
+        item.sku,
+        item.quantity,
+      ]);
+    }
+    await setReservation(context.manager, orderId, 'RESERVED', wanted);
+    await context.publish('inventory.reserved', { orderId, items: wanted }, { subject: orderId });
+    this.logger.log(`order ${orderId} reserved`);
+  }
+}

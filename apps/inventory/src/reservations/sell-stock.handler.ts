@@ -1,0 +1,30 @@
+import { type DecodedEvent } from '@app/events';
+import { type EventContext, EventHandler } from '@app/messaging';
+import { Injectable, Logger } from '@nestjs/common';
+import { lockReservation, setReservation } from './reservation.repository.js';
+
+/** `payment.processed` -> the reservation becomes a sale: stock leaves the shelf. */
+@Injectable()
+export class SellStockHandler {
+  private readonly logger = new Logger(SellStockHandler.name);
+
+  @EventHandler('payment.processed')
+  async sell(event: DecodedEvent<'payment.processed'>, context: EventContext): Promise<void> {
+    const { orderId } = event.data;
+    const reservation = await lockReservation(context.manager, orderId);
+    if (reservation.status !== 'RESERVED') {
+      this.logger.warn(
+        `payment for order ${orderId} but its reservation is ${reservation.status}; nothing sold`,
+      );
+      return;
+    }
+    for (const item of reservation.items) {
+      await context.manager.query(
+        `UPDATE stock SET on_hand = on_hand - $2, reserved = reserved - $2 WHERE sku = $1`,
+        [item.sku, item.quantity],
+      );
+    }
+    await setReservation(context.manager, orderId, 'SOLD');
+    this.logger.log(`order ${orderId} sold`);
+  }
+}

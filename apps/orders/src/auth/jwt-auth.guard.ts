@@ -1,0 +1,64 @@
+import {
+  InvalidTokenError,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  SERVICE_CONFIG,
+  type ServiceConfig,
+  verifyJwt,
+} from '@app/platform';
+import {
+  type CanActivate,
+  createParamDecorator,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+
+interface AuthenticatedRequest {
+  headers: Record<string, string | string[] | undefined>;
+  userId?: string;
+}
+
+/** Verifies the Bearer token (EdDSA only, `exp`, `iss`, `aud`); the user id is its `sub`. */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  private readonly key?: KeyObject;
+
+  constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
+    if (config.jwtPublicKey) this.key = createPublicKey(config.jwtPublicKey);
+    else
+      new Logger(JwtAuthGuard.name).error(
+        'JWT_PUBLIC_KEY is not set: every authenticated request will answer 401',
+      );
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header) : null;
+    if (!match || !this.key) throw new UnauthorizedException('A valid Bearer token is required.');
+    try {
+      request.userId = verifyJwt(match[1]!, this.key, {
+        issuer: JWT_ISSUER,
+        audience: JWT_AUDIENCE,
+      }).sub;
+    } catch (error) {
+      const reason =
+        error instanceof InvalidTokenError ? error.message : 'Token cannot be verified.';
+      throw new UnauthorizedException(reason);
+    }
+    return true;
+  }
+}
+
+/** The authenticated user's id; it comes from the token only, never from a body. */
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): string => {
+    const userId = context.switchToHttp().getRequest<AuthenticatedRequest>().userId;
+    if (!userId) throw new UnauthorizedException('A valid Bearer token is required.');
+    return userId;
+  },
+);

@@ -1,0 +1,36 @@
+import { currentLogContext } from '@app/platform';
+import { Controller, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { CurrentUser, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
+import { OrdersReadModel } from '../event-store/orders-read-model.js';
+import { OrderCommandService } from '../orders/order-command.service.js';
+import { isUuid } from '../query-orders/order-id.js';
+
+@ApiTags('orders')
+@ApiBearerAuth()
+@Controller('orders')
+@UseGuards(JwtAuthGuard)
+export class CancelOrderController {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly commands: OrderCommandService,
+  ) {}
+
+  /** `POST /orders/:id/cancel` -> 202; 409 when already cancelled, paid or rejected. */
+  @Post(':id/cancel')
+  @HttpCode(202)
+  async cancel(
+    @CurrentUser() userId: string,
+    @Param('id') id: string,
+  ): Promise<{ orderId: string; status: string }> {
+    if (!isUuid(id) || !(await OrdersReadModel.find(this.dataSource.manager, userId, id))) {
+      throw new NotFoundException(`Order ${id} not found.`);
+    }
+    const state = await this.commands.execute(
+      { type: 'CancelOrder', orderId: id, reason: 'customer' },
+      { correlationId: currentLogContext()?.correlationId },
+    );
+    return { orderId: id, status: state.status };
+  }
+}

@@ -1,0 +1,117 @@
+import { Outbox } from '@app/messaging';
+import { SERVICE_CONFIG, type ServiceConfig, withLogContext } from '@app/platform';
+import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  decide,
+  evolve,
+  initialOrderState,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderState,
+} from '../domain/order.js';
+import { ConcurrencyError } from '../domain/order-errors.js';
+import { OrderEventStore } from '../event-store/order-event-store.js';
+import { OrdersReadModel } from '../event-store/orders-read-model.js';
+
+/** Attempts of a command that keeps meeting concurrent appends, before answering 409. */
+export const COMMAND_ATTEMPTS = 3;
+
+export interface CommandMetadata {
+  correlationId?: string;
+  causationId?: string;
+}
+
+/**
+ * Runs Order commands: load the stream, `decide`, append with the expected version, update
+ * the read model, enqueue the events in the outbox and (re)schedule the saga deadlines, all in
+ * one transaction.
+ */
+@Injectable()
+export class OrderCommandService {
+  private readonly logger = new Logger(OrderCommandService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {}
+
+  /** Runs a command in its own transaction; a conflicting command is retried, then 409. */
+  async execute(command: OrderCommand, metadata: CommandMetadata): Promise<OrderState> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.dataSource.transaction((manager) =>
+          this.executeIn(manager, command, metadata),
+        );
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        if (attempt >= COMMAND_ATTEMPTS) {
+          throw new ConflictException(
+            `Order ${command.orderId} is being changed by another request; try again.`,
+          );
+        }
+      }
+    }
+  }
+
+  /** Runs a command inside the caller's transaction (saga handlers, deadline poller). */
+  async executeIn(
+    manager: EntityManager,
+    command: OrderCommand,
+    metadata: CommandMetadata,
+  ): Promise<OrderState> {
+    const history = await OrderEventStore.read(manager, command.orderId);
+    const state = history.reduce(
+      (current, stored) => evolve(current, stored as unknown as OrderEvent),
+      initialOrderState,
+    );
+    const events = decide(command, state).map((event) => ({ eventId: randomUUID(), event }));
+    if (!events.length) return state;
+    // Every event of an order carries the correlation id of the request that placed it, so
+    // one order can be followed across the services whatever later request touched it.
+    const correlationId = history[0]?.correlationId ?? metadata.correlationId ?? randomUUID();
+    await OrderEventStore.append(manager, command.orderId, state.version, events, {
+      correlationId,
+      ...(metadata.causationId ? { causationId: metadata.causationId } : {}),
+    });
+    let next = state;
+    for (const { eventId, event } of events) {
+      next = evolve(next, event);
+      await this.outbox.enqueue(manager, event.type, event.data, {
+        id: eventId,
+        subject: command.orderId,
+        streamVersion: next.version,
+        correlationId,
+        ...(metadata.causationId ? { causationId: metadata.causationId } : {}),
+      });
+    }
+    await OrdersReadModel.save(manager, next);
+    await this.scheduleDeadlines(manager, next);
+    withLogContext({ correlationId, subject: command.orderId }, () =>
+      this.logger.log(
+        `order ${command.orderId}: ${command.type} -> ${events.map((e) => e.event.type).join(', ')}; now ${next.status} v${next.version}`,
+      ),
+    );
+    return next;
+  }
+
+  /** PENDING waits for a reservation, CONFIRMED for a payment; finished orders wait for nothing. */
+  private async scheduleDeadlines(manager: EntityManager, state: OrderState): Promise<void> {
+    if (state.status === 'NONE') return;
+    await manager.query(`DELETE FROM order_deadlines WHERE order_id = $1`, [state.orderId]);
+    const wait =
+      state.status === 'PENDING'
+        ? { kind: 'reservation', ms: this.config.orderReservationTimeoutMs }
+        : state.status === 'CONFIRMED'
+          ? { kind: 'payment', ms: this.config.orderPaymentTimeoutMs }
+          : undefined;
+    if (wait) {
+      await manager.query(
+        `INSERT INTO order_deadlines (order_id, kind, due_at) VALUES ($1, $2, now() + ($3 || ' milliseconds')::interval)`,
+        [state.orderId, wait.kind, String(wait.ms)],
+      );
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { currentLogContext } from '@app/platform';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsInt, Max, Min } from 'class-validator';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { CurrentUser, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
+import { OrdersReadModel } from '../event-store/orders-read-model.js';
+import { OrderCommandService } from '../orders/order-command.service.js';
+import { isUuid } from '../query-orders/order-id.js';
+
+export class PayOrderDto {
+  @ApiProperty({ description: 'Must equal the order total, in minor units', example: 18790 })
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  amountCents!: number;
+}
+
+@ApiTags('orders')
+@ApiBearerAuth()
+@Controller('orders')
+@UseGuards(JwtAuthGuard)
+export class PayOrderController {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly commands: OrderCommandService,
+  ) {}
+
+  /** `POST /orders/:id/payments` -> 202; 409 unless CONFIRMED, 422 when the amount is not the total. */
+  @Post(':id/payments')
+  @HttpCode(202)
+  async pay(
+    @CurrentUser() userId: string,
+    @Param('id') id: string,
+    @Body() dto: PayOrderDto,
+  ): Promise<{ paymentId: string }> {
+    if (!isUuid(id) || !(await OrdersReadModel.find(this.dataSource.manager, userId, id))) {
+      throw new NotFoundException(`Order ${id} not found.`);
+    }
+    const paymentId = randomUUID();
+    await this.commands.execute(
+      { type: 'PayOrder', orderId: id, paymentId, amountCents: dto.amountCents },
+      { correlationId: currentLogContext()?.correlationId },
+    );
+    return { paymentId };
+  }
+}

@@ -1,0 +1,120 @@
+import { currentLogContext } from '@app/platform';
+import { BadRequestException, ConflictException, Injectable } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type OrderItem } from '../domain/order.js';
+import { ConcurrencyError, OrderError } from '../domain/order-errors.js';
+import { OrderCommandService } from '../orders/order-command.service.js';
+import { type PlaceOrderDto } from './place-order.dto.js';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Prices the items from the catalog projection and places the order, idempotently per key. */
+@Injectable()
+export class PlaceOrderService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly commands: OrderCommandService,
+  ) {}
+
+  /** `{orderId, status}`; the same key and body returns the same order, another body 409. */
+  async place(
+    userId: string,
+    dto: PlaceOrderDto,
+    idempotencyKey?: string,
+  ): Promise<{ orderId: string; status: string }> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new BadRequestException('Idempotency-Key must be 1 to 255 visible ASCII characters.');
+    }
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify(dto.items.map((i) => [i.sku, i.quantity])))
+      .digest('hex');
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.dataSource.transaction(async (manager) => {
+          const orderId = randomUUID();
+          if (idempotencyKey !== undefined) {
+            const replay = await this.claimKey(
+              manager,
+              userId,
+              idempotencyKey,
+              requestHash,
+              orderId,
+            );
+            if (replay) return replay;
+          }
+          const { items, currency } = await this.price(manager, dto);
+          const state = await this.commands.executeIn(
+            manager,
+            { type: 'PlaceOrder', orderId, userId, items, currency },
+            { correlationId: currentLogContext()?.correlationId },
+          );
+          return { orderId, status: state.status };
+        });
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  /** Inserts the key; if it exists, the earlier order (same body) or 409 (another body). */
+  private async claimKey(
+    manager: EntityManager,
+    userId: string,
+    key: string,
+    requestHash: string,
+    orderId: string,
+  ): Promise<{ orderId: string; status: string } | undefined> {
+    const inserted = await manager.query<unknown[]>(
+      `INSERT INTO idempotency_keys (user_id, key, request_hash, order_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [userId, key, requestHash, orderId],
+    );
+    if (inserted.length) return undefined;
+    const [existing] = await manager.query<
+      { request_hash: string; order_id: string; status: string | null }[]
+    >(
+      `SELECT k.request_hash, k.order_id, v.status FROM idempotency_keys k
+       LEFT JOIN orders_view v ON v.order_id = k.order_id WHERE k.user_id = $1 AND k.key = $2`,
+      [userId, key],
+    );
+    if (!existing || existing.request_hash !== requestHash) {
+      throw new ConflictException(
+        'This Idempotency-Key was already used with another request body.',
+      );
+    }
+    return { orderId: existing.order_id, status: existing.status ?? 'PENDING' };
+  }
+
+  /** Prices from the catalog projection; the client never sends a price. */
+  private async price(
+    manager: EntityManager,
+    dto: PlaceOrderDto,
+  ): Promise<{ items: OrderItem[]; currency: string }> {
+    const skus = [...new Set(dto.items.map((item) => item.sku))];
+    const rows = await manager.query<{ sku: string; price_cents: number; currency: string }[]>(
+      `SELECT sku, price_cents, currency FROM catalog_products WHERE sku = ANY($1)`,
+      [skus],
+    );
+    const bySku = new Map(rows.map((row) => [row.sku, row]));
+    const unknown = skus.filter((sku) => !bySku.has(sku));
+    if (unknown.length)
+      throw new OrderError(
+        'ORDER.UNKNOWN_SKU',
+        `Unknown SKU: ${unknown.join(', ')}. GET /products lists the catalog.`,
+      );
+    const currencies = new Set(rows.map((row) => row.currency));
+    if (currencies.size > 1) {
+      throw new OrderError(
+        'ORDER.MIXED_CURRENCIES',
+        `Items are priced in several currencies (${[...currencies].join(', ')}); order them separately.`,
+      );
+    }
+    const items = dto.items.map((item) => ({
+      sku: item.sku,
+      quantity: item.quantity,
+      unitPriceCents: bySku.get(item.sku)!.price_cents,
+    }));
+    return { items, currency: rows[0]!.currency };
+  }
+}

@@ -1,0 +1,109 @@
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { CurrentUser, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
+import { OrderEventStore } from '../event-store/order-event-store.js';
+import { OrdersReadModel, type OrderView } from '../event-store/orders-read-model.js';
+import { isUuid } from './order-id.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+@ApiTags('orders')
+@ApiBearerAuth()
+@Controller('orders')
+@UseGuards(JwtAuthGuard)
+export class OrdersQueryController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** `GET /orders?limit=&cursor=` -> own orders, newest first, with `nextCursor`. */
+  @Get()
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: `1 to ${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}`,
+  })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  async list(
+    @CurrentUser() userId: string,
+    @Query('limit') limitText?: string,
+    @Query('cursor') cursor?: string,
+  ): Promise<{ items: OrderView[]; nextCursor: string | null }> {
+    const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : Number(limitText);
+    if (
+      typeof limitText !== 'undefined' &&
+      (typeof limitText !== 'string' ||
+        !/^\d+$/.test(limitText) ||
+        limit < 1 ||
+        limit > MAX_PAGE_SIZE)
+    ) {
+      throw new BadRequestException(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}.`);
+    }
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const page = await OrdersReadModel.page(this.dataSource.manager, userId, limit, after);
+    return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
+  }
+
+  /** `GET /orders/:id` -> the order, 404 for another user's order or a malformed id. */
+  @Get(':id')
+  async get(@CurrentUser() userId: string, @Param('id') id: string): Promise<OrderView> {
+    const order = isUuid(id)
+      ? await OrdersReadModel.find(this.dataSource.manager, userId, id)
+      : undefined;
+    if (!order) throw new NotFoundException(`Order ${id} not found.`);
+    return order;
+  }
+
+  /** `GET /orders/:id/events` -> the order's event stream, oldest first. */
+  @Get(':id/events')
+  async events(
+    @CurrentUser() userId: string,
+    @Param('id') id: string,
+  ): Promise<
+    { type: string; version: number; sequence: number; occurredAt: string; data: unknown }[]
+  > {
+    if (!isUuid(id) || !(await OrdersReadModel.find(this.dataSource.manager, userId, id))) {
+      throw new NotFoundException(`Order ${id} not found.`);
+    }
+    const events = await OrderEventStore.read(this.dataSource.manager, id);
+    return events.map((event) => ({
+      type: event.type,
+      version: event.eventVersion,
+      sequence: event.version,
+      occurredAt: event.occurredAt.toISOString(),
+      data: event.data,
+    }));
+  }
+}
+
+function encodeCursor(position: { createdAt: string; orderId: string }): string {
+  return Buffer.from(JSON.stringify([position.createdAt, position.orderId])).toString('base64url');
+}
+
+function decodeCursor(cursor: unknown): { createdAt: string; orderId: string } {
+  try {
+    if (typeof cursor !== 'string') throw new Error('not a string');
+    const [createdAt, orderId] = JSON.parse(
+      Buffer.from(cursor, 'base64url').toString('utf8'),
+    ) as unknown[];
+    if (
+      typeof createdAt !== 'string' ||
+      Number.isNaN(Date.parse(createdAt)) ||
+      typeof orderId !== 'string' ||
+      !isUuid(orderId)
+    ) {
+      throw new Error('bad shape');
+    }
+    return { createdAt, orderId };
+  } catch {
+    throw new BadRequestException('cursor is not a cursor returned by GET /orders.');
+  }
+}

@@ -1,0 +1,51 @@
+import {
+  CORRELATION_HEADER,
+  currentLogContext,
+  SERVICE_CONFIG,
+  type ServiceConfig,
+} from '@app/platform';
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+
+/**
+ * The gateway's one synchronous call: users' internal API, with `USERS_TIMEOUT`. Users' 4xx
+ * answers pass through; an unreachable, slow or failing users service is a 503.
+ */
+@Injectable()
+export class UsersClient {
+  private readonly logger = new Logger(UsersClient.name);
+
+  constructor(@Inject(SERVICE_CONFIG) private readonly config: ServiceConfig) {}
+
+  /** POSTs `body` to users' `path` and returns its JSON answer. */
+  async post<T>(path: '/internal/register' | '/internal/authenticate', body: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.config.usersUrl), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [CORRELATION_HEADER]: currentLogContext()?.correlationId ?? '',
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.config.usersTimeoutMs),
+      });
+    } catch (error) {
+      this.logger.warn(`users ${path} unreachable: ${(error as Error).message}`);
+      throw new ServiceUnavailableException('The users service is unavailable; try again shortly.');
+    }
+    const payload = (await response.json().catch(() => ({}))) as { message?: unknown };
+    if (response.ok) return payload as T;
+    if (response.status >= 400 && response.status < 500 && response.status !== 404) {
+      const message = typeof payload.message === 'string' ? payload.message : response.statusText;
+      throw new HttpException(message, response.status);
+    }
+    this.logger.warn(`users ${path} answered ${response.status}`);
+    throw new ServiceUnavailableException('The users service is unavailable; try again shortly.');
+  }
+}

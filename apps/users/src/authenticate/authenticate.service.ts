@@ -1,0 +1,67 @@
+import {
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  SERVICE_CONFIG,
+  type ServiceConfig,
+  signJwt,
+} from '@app/platform';
+import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { UNKNOWN_ACCOUNT_HASH, verifyPassword } from '../accounts/password-hasher.js';
+import { type AuthenticateDto } from './authenticate.dto.js';
+
+export interface TokenResponse {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+/** Checks a password and signs an EdDSA JWT whose `sub` is the account id. */
+@Injectable()
+export class AuthenticateService {
+  private readonly key: KeyObject;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {
+    if (config.jwtPrivateKey) {
+      this.key = createPrivateKey(config.jwtPrivateKey);
+    } else {
+      // Development only (production requires the key): tokens will not verify elsewhere.
+      new Logger(AuthenticateService.name).warn(
+        'JWT_PRIVATE_KEY is not set; signing with a throwaway key',
+      );
+      this.key = generateKeyPairSync('ed25519').privateKey;
+    }
+  }
+
+  /** 401 for an unknown email or a wrong password alike; both cost one scrypt hash. */
+  async authenticate(dto: AuthenticateDto): Promise<TokenResponse> {
+    const [account] = await this.dataSource.query<
+      { id: string; email: string; password_hash: string }[]
+    >(`SELECT id, email, password_hash FROM accounts WHERE email_normalized = $1`, [
+      dto.email.trim().toLowerCase(),
+    ]);
+    const valid = await verifyPassword(
+      dto.password,
+      account?.password_hash ?? UNKNOWN_ACCOUNT_HASH,
+    );
+    if (!account || !valid) throw new UnauthorizedException('Email or password is wrong.');
+    const now = Math.floor(Date.now() / 1000);
+    const expiresIn = Math.floor(this.config.jwtTtlMs / 1000);
+    const accessToken = signJwt(
+      {
+        sub: account.id,
+        email: account.email,
+        iss: JWT_ISSUER,
+        aud: JWT_AUDIENCE,
+        iat: now,
+        exp: now + expiresIn,
+      },
+      this.key,
+    );
+    return { accessToken, tokenType: 'Bearer', expiresIn };
+  }
+}

@@ -1,0 +1,16 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { type AccountView, RegisterAccountService } from './register-account.service.js';
+import { RegisterAccountDto } from './register-account.dto.js';
+
+/** Internal API called by the gateway only; passwords never go through the broker. */
+@Controller('internal')
+export class RegisterAccountController {
+  constructor(private readonly service: RegisterAccountService) {}
+
+  /** `POST /internal/register` -> 201 `{id, email, name}`, 409 when the email is taken. */
+  @Post('register')
+  @HttpCode(201)
+  register(@Body() dto: RegisterAccountDto): Promise<AccountView> {
+    return this.service.register(dto);
+  }
+}

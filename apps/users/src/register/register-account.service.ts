@@ -1,0 +1,56 @@
+import { Outbox } from '@app/messaging';
+import { currentLogContext } from '@app/platform';
+import { ConflictException, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { hashPassword } from '../accounts/password-hasher.js';
+import { type RegisterAccountDto } from './register-account.dto.js';
+
+export interface AccountView {
+  id: string;
+  email: string;
+  name: string;
+}
+
+/** Stores the account and, in the same transaction, `user.registered` in the outbox. */
+@Injectable()
+export class RegisterAccountService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /** Registers an account; 409 when the email (case-insensitive) is taken. */
+  async register(dto: RegisterAccountDto): Promise<AccountView> {
+    const passwordHash = await hashPassword(dto.password);
+    const account = { id: randomUUID(), email: dto.email.trim(), name: dto.name.trim() };
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.query(
+          `INSERT INTO accounts (id, email, email_normalized, name, password_hash) VALUES ($1, $2, $3, $4, $5)`,
+          [account.id, account.email, account.email.toLowerCase(), account.name, passwordHash],
+        );
+        await this.outbox.enqueue(
+          manager,
+          'user.registered',
+          { userId: account.id, email: account.email, name: account.name },
+          {
+            subject: account.id,
+            streamVersion: 1,
+            correlationId: currentLogContext()?.correlationId,
+          },
+        );
+      });
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new ConflictException('An account with this email already exists.');
+      throw error;
+    }
+    return account;
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  return (e.code ?? e.driverError?.code) === '23505';
+}

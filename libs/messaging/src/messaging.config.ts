@@ -1,0 +1,22 @@
+import { type ReadinessCheck, type ServiceConfig } from '@app/platform';
+import { type MessagingOptions } from './messaging.options.js';
+import { type MessagingService } from './messaging.service.js';
+
+/** The messaging options of a service, from its validated configuration (DESIGN section 7). */
+export function messagingOptionsFrom(config: ServiceConfig): MessagingOptions {
+  return {
+    service: config.service,
+    url: config.amqpUrl,
+    queueType: config.queueType,
+    prefetch: config.prefetch,
+    deliveryLimit: config.deliveryLimit,
+    retryDelaysMs: config.retryDelaysMs,
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    defaultCurrency: config.defaultCurrency,
+  };
+}
+
+/** Ready while connected to RabbitMQ with the topology declared. */
+export function brokerCheck(messaging: MessagingService): ReadinessCheck {
+  return { name: 'broker', check: () => messaging.isBrokerReady() };
+}
