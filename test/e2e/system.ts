@@ -1,0 +1,207 @@
+import {
+  createTestDatabase,
+  createTestVhost,
+  type TestDatabase,
+  type TestVhost,
+  waitFor,
+} from '@app/testing';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+
+const root = join(import.meta.dirname, '..', '..');
+export const SERVICES = ['users', 'inventory', 'email', 'orders'] as const;
+export type Service = (typeof SERVICES)[number];
+
+export interface ReceivedMail {
+  to: string[];
+  messageId: string;
+  subject: string;
+  raw: string;
+}
+
+/** True when dist is missing or older than any source of the apps and libs. */
+function buildIsStale(): boolean {
+  const built = SERVICES.map((s) => join(root, 'dist', 'apps', s, 'apps', s, 'src', 'main.js'));
+  if (!built.every((file) => existsSync(file))) return true;
+  const builtAt = Math.min(...built.map((file) => statSync(file).mtimeMs));
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((latest, entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return Math.max(latest, newest(path));
+      return entry.name.endsWith('.ts') ? Math.max(latest, statSync(path).mtimeMs) : latest;
+    }, 0);
+  return Math.max(newest(join(root, 'apps')), newest(join(root, 'libs'))) > builtAt;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** An SMTP sink that keeps every message it receives. */
+export async function startSmtpSink(): Promise<{
+  port: number;
+  mails: ReceivedMail[];
+  close(): Promise<void>;
+}> {
+  const mails: ReceivedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const header = (name: string) =>
+          new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(raw)?.[1]?.trim() ?? '';
+        mails.push({
+          to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+          messageId: header('Message-ID'),
+          subject: header('Subject'),
+          raw,
+        });
+        callback();
+      });
+    },
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    port,
+    mails,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The four services as separate processes, started by the same launcher as `npm start`. */
+export class System {
+  readonly ports = {} as Record<Service, number>;
+  readonly databases = {} as Record<Service, TestDatabase>;
+  vhost!: TestVhost;
+  smtp!: Awaited<ReturnType<typeof startSmtpSink>>;
+  private launcher?: ChildProcess;
+  readonly logs: string[] = [];
+
+  /** Boots everything; `env` adds or overrides variables of every service. */
+  static async start(env: Record<string, string> = {}): Promise<System> {
+    const system = new System();
+    await system.boot(env);
+    return system;
+  }
+
+  url(service: Service, path: string): string {
+    return `http://127.0.0.1:${this.ports[service]}${path}`;
+  }
+
+  private async boot(env: Record<string, string>): Promise<void> {
+    if (buildIsStale()) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+    this.vhost = await createTestVhost('e2e');
+    this.smtp = await startSmtpSink();
+    const serviceEnv: Record<string, string> = {};
+    for (const service of SERVICES) {
+      this.databases[service] = await createTestDatabase(`e2e_${service}`);
+      this.ports[service] = await freePort();
+      serviceEnv[`${service.toUpperCase()}_DATABASE_URL`] = this.databases[service].url;
+      serviceEnv[`${service.toUpperCase()}_PORT`] = String(this.ports[service]);
+    }
+    this.launcher = spawn(process.execPath, [join(root, 'scripts', 'start.mjs')], {
+      cwd: root,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        AMQP_URL: this.vhost.url,
+        USERS_URL: `http://127.0.0.1:${this.ports.users}`,
+        ORDERS_OPS_PORT: String(await freePort()),
+        SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
+        RETRY_DELAYS: '200ms,500ms,1s',
+        RATE_LIMIT_PER_MINUTE: '1000',
+        LOG_LEVEL: 'info',
+        ...serviceEnv,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [this.launcher.stdout!, this.launcher.stderr!]) {
+      stream.on('data', (chunk: Buffer) =>
+        this.logs.push(...chunk.toString().split('\n').filter(Boolean)),
+      );
+    }
+    for (const service of SERVICES) {
+      await waitFor(
+        `${service} to be ready`,
+        async () => (await fetch(this.url(service, '/health/ready'))).ok,
+        {
+          timeoutMs: 60_000,
+          intervalMs: 200,
+        },
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\n${this.logs.slice(-30).join('\n')}`);
+      });
+    }
+    await waitFor('the catalog projection', async () => {
+      const products = (await (await fetch(this.url('orders', '/products'))).json()) as unknown[];
+      return products.length >= 6;
+    });
+  }
+
+  /** Stops the services gracefully and removes the vhost, databases and SMTP sink. */
+  async stop(): Promise<void> {
+    if (this.launcher && this.launcher.exitCode === null) {
+      const exited = new Promise((resolve) => this.launcher!.once('exit', resolve));
+      this.launcher.kill('SIGTERM');
+      await exited;
+    }
+    await this.smtp?.close();
+    await this.vhost?.dispose();
+    for (const database of Object.values(this.databases)) await database.dispose();
+  }
+}
+
+/** A JSON HTTP call; returns status, body and headers. */
+export async function call(
+  url: string,
+  options: {
+    method?: string;
+    body?: unknown;
+    token?: string;
+    headers?: Record<string, string>;
+    raw?: string;
+  } = {},
+): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const response = await fetch(url, {
+    method:
+      options.method ?? (options.body === undefined && options.raw === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(options.body !== undefined || options.raw !== undefined
+        ? { 'content-type': 'application/json' }
+        : {}),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    ...(options.raw !== undefined
+      ? { body: options.raw }
+      : options.body !== undefined
+        ? { body: JSON.stringify(options.body) }
+        : {}),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, body, headers: response.headers };
+}
