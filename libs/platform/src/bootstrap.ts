@@ -25,6 +25,24 @@ export interface BootstrapOptions {
   errorStatus?: Readonly<Record<string, number>>;
 }
 
+/** The HTTP set-up every service shares; tests use it to boot an app exactly as production does. */
+export async function configureServiceApp(
+  app: NestExpressApplication,
+  config: ServiceConfig,
+  logger: Logger,
+  options: Pick<BootstrapOptions, 'configure' | 'errorStatus'>,
+): Promise<void> {
+  app.use(correlationIdMiddleware);
+  app.use(requestLogMiddleware(logger));
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useGlobalFilters(new HttpErrorFilter(options.errorStatus));
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
+  app.enableShutdownHooks();
+  await options.configure?.(app, config);
+}
+
 /**
  * Boots one service: validated configuration (a bad value stops the process with the
  * variable named), JSON logs with the correlation id, the JSON body limit, the error format,

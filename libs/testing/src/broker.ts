@@ -79,6 +79,29 @@ export class BrokerProbe {
     }
   }
 
+  /** Collects, from now on, what is published to `exchange` (an exclusive queue of the probe). */
+  async capture(
+    exchange: string,
+    pattern = '#',
+  ): Promise<{ type: string; body: Record<string, unknown> }[]> {
+    const captured: { type: string; body: Record<string, unknown> }[] = [];
+    await this.channel.assertExchange(exchange, 'topic', { durable: true });
+    const { queue } = await this.channel.assertQueue('', { exclusive: true });
+    await this.channel.bindQueue(queue, exchange, pattern);
+    await this.channel.consume(
+      queue,
+      (message) => {
+        if (!message) return;
+        captured.push({
+          type: message.fields.routingKey,
+          body: JSON.parse(message.content.toString()) as Record<string, unknown>,
+        });
+      },
+      { noAck: true },
+    );
+    return captured;
+  }
+
   async close(): Promise<void> {
     await this.connection.close().catch(() => undefined);
   }

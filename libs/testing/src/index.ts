@@ -2,3 +2,5 @@ export * from './broker.js';
 export * from './database.js';
 export * from './wait-for.js';
 export * from './tcp-proxy.js';
+export * from './service-app.js';
+export * from './smtp.js';

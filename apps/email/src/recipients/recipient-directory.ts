@@ -5,6 +5,7 @@ import { type EntityManager } from 'typeorm';
 
 /** A recipient not known yet: retryable, `user.registered` may still be on its way. */
 export class UnknownRecipientError extends Error {
+  override readonly name = 'UnknownRecipientError';
   readonly code = 'EMAIL.UNKNOWN_RECIPIENT';
 }
 

@@ -26,6 +26,7 @@ import { type RegisteredHandler } from './registered-handler.js';
 
 /** A delivery seen again after its consumer went away holding it: maybe it killed the process. */
 export class CrashSuspectError extends Error {
+  override readonly name = 'CrashSuspectError';
   readonly code = 'MESSAGING.CRASH_SUSPECT';
 }
 

@@ -26,6 +26,9 @@ export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly statusByCode: Readonly<Record<string, number>> = {}) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    // Global filters also wrap event handlers (context type "amqp"): leave those errors to
+    // the consumer's retry and dead-letter handling, untouched.
+    if (host.getType() !== 'http') throw exception;
     const response = host.switchToHttp().getResponse<{
       status(code: number): { json(body: unknown): void };
       headersSent?: boolean;
