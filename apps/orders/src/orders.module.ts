@@ -8,9 +8,9 @@ import {
   type ServiceConfig,
 } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { DataSource } from 'typeorm';
 import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
+import { RateLimitGuard } from './http/rate-limit.guard.js';
 import { CancelOrderController } from './cancel-order/cancel-order.controller.js';
 import { CatalogProjection, ProductsController } from './catalog/catalog.js';
 import { ORDERS_MIGRATIONS } from './migrations/1764400000000-create-orders.js';
@@ -24,33 +24,15 @@ import { OrderSagaHandlers } from './saga/order-saga.handlers.js';
 import { UsersClient } from './users-gateway/users.client.js';
 import { UsersGatewayController } from './users-gateway/users-gateway.controller.js';
 
-/** Requests per minute to `/users` and `/auth/token`, per IP and per email (`RATE_LIMIT_PER_MINUTE`). */
-export const rateLimitPerMinute = () => Number(process.env.RATE_LIMIT_PER_MINUTE ?? 60);
-
 /** The gateway: public HTTP API, Order aggregate, catalog projection and order saga. */
 @Module({})
 export class OrdersModule {
   static forRoot(config: ServiceConfig): DynamicModule {
-    const limit = rateLimitPerMinute();
     return {
       module: OrdersModule,
       imports: [
         databaseModule(config, [...MESSAGING_MIGRATIONS, ...ORDERS_MIGRATIONS]),
         MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
-        ThrottlerModule.forRoot({
-          throttlers: [
-            { name: 'ip', ttl: 60_000, limit },
-            {
-              name: 'email',
-              ttl: 60_000,
-              limit: Math.max(1, Math.floor(limit / 2)),
-              getTracker: (request: Record<string, unknown>) => {
-                const email = (request.body as { email?: unknown } | undefined)?.email;
-                return typeof email === 'string' ? email.trim().toLowerCase() : String(request.ip);
-              },
-            },
-          ],
-        }),
       ],
       controllers: [
         HealthController,
@@ -70,6 +52,7 @@ export class OrdersModule {
           inject: [DataSource],
         },
         JwtAuthGuard,
+        RateLimitGuard,
         UsersClient,
         OrderCommandService,
         PlaceOrderService,

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import { IsEmail, IsString, Length, MaxLength, MinLength } from 'class-validator';
+import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { UsersClient } from './users.client.js';
 
 export class RegisterDto {
@@ -37,7 +37,7 @@ export class TokenRequestDto {
 /** Registration and sign-in, forwarded to users over internal HTTP; rate limited per IP and per email. */
 @ApiTags('accounts')
 @Controller()
-@UseGuards(ThrottlerGuard)
+@UseGuards(RateLimitGuard)
 export class UsersGatewayController {
   constructor(private readonly users: UsersClient) {}
 

@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import { type ChannelWrapper } from 'amqp-connection-manager';
 import { type Channel, type ConsumeMessage } from 'amqplib';
 import { type BrokerConnection } from '../connection/broker-connection.js';
+import { TopologyMismatchError } from '../errors.js';
 import { type HandlerRunner } from '../inbox/transactional-runner.js';
 import { type ResolvedMessagingOptions } from '../messaging.options.js';
 import { type ConfirmedPublisher } from '../publisher/confirmed-publisher.js';
@@ -80,7 +81,8 @@ export class EventConsumer {
         try {
           await applyTopology(channel, this.topology);
         } catch (error) {
-          this.connection.reportFatal(error as Error);
+          // Only a mismatch is fatal; anything else (a closed channel) is retried on reconnect.
+          if (error instanceof TopologyMismatchError) this.connection.reportFatal(error);
           throw error;
         }
         if (this.stopping) return;

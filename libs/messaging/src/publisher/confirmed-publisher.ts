@@ -5,6 +5,7 @@ import { type BrokerConnection } from '../connection/broker-connection.js';
 import {
   BrokerUnavailableError,
   PublishNotConfirmedError,
+  TopologyMismatchError,
   UnroutableMessageError,
 } from '../errors.js';
 import { applyTopology } from '../topology/apply-topology.js';
@@ -41,7 +42,8 @@ export class ConfirmedPublisher {
         try {
           await applyTopology(channel, this.topology);
         } catch (error) {
-          this.connection.reportFatal(error as Error);
+          // Only a mismatch is fatal; anything else (a closed channel) is retried on reconnect.
+          if (error instanceof TopologyMismatchError) this.connection.reportFatal(error);
           throw error;
         }
       },
