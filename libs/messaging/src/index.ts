@@ -24,3 +24,4 @@ export * from './outbox/outbox-commit-hook.js';
 export * from './consumer/crash-suspects.js';
 export * from './consumer/isolation-lock.js';
 export * from './messaging.config.js';
+export * from './consumer/event-params.decorator.js';

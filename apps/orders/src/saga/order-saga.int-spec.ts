@@ -154,4 +154,28 @@ describe('orders against PostgreSQL and RabbitMQ', () => {
       ]);
     expect(Number(count!.n)).toBe(1);
   });
+
+  it('answers 503 when the users service cannot be reached', async () => {
+    const gateway = await startServiceApp(
+      'orders',
+      (config) => OrdersModule.forRoot(config),
+      { ...env(), USERS_URL: 'http://127.0.0.1:9', USERS_TIMEOUT: '500ms' },
+      ORDER_ERROR_STATUS,
+    );
+    try {
+      const response = await fetch(gateway.url('/users'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'ada@example.com', name: 'Ada', password: 'correct horse' }),
+      });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'The users service is unavailable; try again shortly.',
+      });
+    } finally {
+      await gateway.close();
+    }
+  });
 });

@@ -1,9 +1,13 @@
 import { type DecodedEvent } from '@app/events';
 import { Inject, Injectable } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner, Reflector } from '@nestjs/core';
 import { type EventContext } from './event-context.js';
 import { EVENT_HANDLER_METADATA, type EventHandlerMetadata } from './event-handler.decorator.js';
 import { type RegisteredHandler } from './registered-handler.js';
+
+/** Event handlers take only custom parameter decorators (`@EventPayload`, `@EventContextParam`). */
+const NO_BUILT_IN_PARAMS = { exchangeKeyForValue: () => undefined };
 
 /** The execution context type guards and interceptors see for event handlers. */
 export const AMQP_CONTEXT_TYPE = 'amqp';
@@ -46,8 +50,8 @@ export class HandlerDiscovery {
           instance,
           target as (...args: unknown[]) => unknown,
           method,
-          undefined,
-          undefined,
+          ROUTE_ARGS_METADATA,
+          NO_BUILT_IN_PARAMS,
           undefined,
           undefined,
           undefined,

@@ -33,13 +33,11 @@ export async function ensureDatabaseExists(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: admin.toString() });
   await client.connect();
   try {
+    // Replicas starting at once serialize here; concurrent CREATE DATABASE would collide.
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`create-database:${name}`]);
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
-      await client
-        .query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`)
-        .catch((error: { code?: string }) => {
-          if (error.code !== '42P04') throw error; // created meanwhile by a replica
-        });
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
       new Logger('Database').log(`Created database ${name}`);
     }
   } finally {
