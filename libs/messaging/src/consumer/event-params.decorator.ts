@@ -11,5 +11,5 @@ export const EventPayload = createParamDecorator((_data: unknown, context: Execu
 
 /** The `EventContext` (transaction manager, delivery facts, `publish`), as a handler parameter. */
 export const EventContextParam = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  context.getArgByIndex(1),
+  context.getArgByIndex<unknown>(1),
 );
