@@ -6,7 +6,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
  * `@EventPayload(MyPipe) event: DecodedEvent<'order.placed'>`.
  */
 export const EventPayload = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  context.getArgByIndex(0),
+  context.getArgByIndex<unknown>(0),
 );
 
 /** The `EventContext` (transaction manager, delivery facts, `publish`), as a handler parameter. */
