@@ -25,3 +25,4 @@ export * from './consumer/crash-suspects.js';
 export * from './consumer/isolation-lock.js';
 export * from './messaging.config.js';
 export * from './consumer/event-params.decorator.js';
+export * from './operations/dead-letter-tool.js';

@@ -41,6 +41,13 @@ export interface Topology {
   subscriptions: Subscription[];
 }
 
+/**
+ * Delivery limit of dead-letter queues: explicit and effectively unlimited. Inspecting a DLQ
+ * returns its messages to it; RabbitMQ 4 would otherwise apply its default limit (20) and,
+ * with no dead-letter exchange behind a DLQ, drop them.
+ */
+export const DEAD_LETTER_QUEUE_DELIVERY_LIMIT = 1_000_000;
+
 /** `<service>.<event type>`, e.g. `inventory.order.placed`. */
 export const queueName = (service: string, type: string) => `${service}.${type}`;
 /** `<queue>.retry.<delay>`, e.g. `inventory.order.placed.retry.10s`. */
