@@ -22,7 +22,7 @@ const config: Config = {
   // Per-project testTimeout is ignored by Jest; integration and e2e tests need the room.
   testTimeout: 90_000,
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools,test}/**/*.spec.ts'] },
     {
       ...base,
       displayName: 'integration',

@@ -47,6 +47,14 @@ describe('buildTopology', () => {
     });
   });
 
+  it('gives dead-letter queues an explicit, effectively unlimited delivery limit', () => {
+    const topology = buildTopology(options(), ['user.registered']);
+    expect(topology.queues.find((q) => q.role === 'dead-letter')?.arguments).toEqual({
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': 1_000_000,
+    });
+  });
+
   it('declares classic queues without quorum-only arguments in development mode', () => {
     const topology = buildTopology(options({ queueType: 'classic' }), ['user.registered']);
     for (const queue of topology.queues) {

@@ -129,7 +129,10 @@ export function buildTopology(
     queues.push({
       name: deadLetterQueue,
       role: 'dead-letter',
-      arguments: { 'x-queue-type': options.queueType },
+      arguments:
+        options.queueType === 'quorum'
+          ? { 'x-queue-type': 'quorum', 'x-delivery-limit': DEAD_LETTER_QUEUE_DELIVERY_LIMIT }
+          : { 'x-queue-type': 'classic' },
     });
     bindings.push({ queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: queue });
     subscriptions.push({ type, queue, waitQueues, deadLetterQueue });
