@@ -483,6 +483,11 @@ describe('The four services end to end', () => {
       expect(invalid.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
       expect((await call(gateway('/docs'))).status).toBe(200);
       expect((await call(gateway('/health/live'))).status).toBe(200);
+      expect((await call(gateway('/metrics'))).status).toBe(404);
+      const metrics = await call(`http://127.0.0.1:${system.opsPort}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(String(metrics.body)).toContain('messaging_events_published_total');
+      expect(String(metrics.body)).toContain('http_request_duration_seconds');
     });
   });
 });

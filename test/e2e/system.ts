@@ -34,6 +34,8 @@ export class System {
   readonly ports = {} as Record<Service, number>;
   readonly databases = {} as Record<Service, TestDatabase>;
   vhost!: TestVhost;
+  /** The gateway's operations port (`/metrics`). */
+  opsPort = 0;
   smtp!: Awaited<ReturnType<typeof startSmtpSink>>;
   private launcher?: ChildProcess;
   readonly logs: string[] = [];
@@ -67,7 +69,7 @@ export class System {
         NODE_ENV: 'test',
         AMQP_URL: this.vhost.url,
         USERS_URL: `http://127.0.0.1:${this.ports.users}`,
-        ORDERS_OPS_PORT: String(await freePort()),
+        ORDERS_OPS_PORT: String((this.opsPort = await freePort())),
         SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
         RETRY_DELAYS: '200ms,500ms,1s',
         RATE_LIMIT_PER_MINUTE: '1000',

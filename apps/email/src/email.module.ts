@@ -9,6 +9,7 @@ import {
   databaseCheck,
   databaseModule,
   HealthController,
+  MetricsController,
   READINESS_CHECKS,
   SERVICE_CONFIG,
   type ServiceConfig,
@@ -32,7 +33,7 @@ export class EmailModule {
         databaseModule(config, [...MESSAGING_MIGRATIONS, ...EMAIL_MIGRATIONS]),
         MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
       ],
-      controllers: [HealthController, EmailsController],
+      controllers: [HealthController, MetricsController, EmailsController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
         {

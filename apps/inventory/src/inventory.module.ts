@@ -9,6 +9,7 @@ import {
   databaseCheck,
   databaseModule,
   HealthController,
+  MetricsController,
   READINESS_CHECKS,
   SERVICE_CONFIG,
   type ServiceConfig,
@@ -31,7 +32,7 @@ export class InventoryModule {
         databaseModule(config, [...MESSAGING_MIGRATIONS, ...INVENTORY_MIGRATIONS]),
         MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
       ],
-      controllers: [HealthController, StockController],
+      controllers: [HealthController, MetricsController, StockController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
         {

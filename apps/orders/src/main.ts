@@ -7,6 +7,7 @@ import { OrdersModule } from './orders.module.js';
 await bootstrapService('orders', {
   module: (config) => OrdersModule.forRoot(config),
   errorStatus: ORDER_ERROR_STATUS,
+  opsServer: true,
   configure: (app) => {
     app.use(helmet());
     app.set('trust proxy', 'loopback');

@@ -3,6 +3,7 @@ import {
   databaseCheck,
   databaseModule,
   HealthController,
+  MetricsController,
   READINESS_CHECKS,
   SERVICE_CONFIG,
   type ServiceConfig,
@@ -25,7 +26,12 @@ export class UsersModule {
         databaseModule(config, [...MESSAGING_MIGRATIONS, ...USERS_MIGRATIONS]),
         MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
       ],
-      controllers: [HealthController, RegisterAccountController, AuthenticateController],
+      controllers: [
+        HealthController,
+        MetricsController,
+        RegisterAccountController,
+        AuthenticateController,
+      ],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
         {

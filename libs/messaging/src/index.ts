@@ -26,3 +26,4 @@ export * from './consumer/isolation-lock.js';
 export * from './messaging.config.js';
 export * from './consumer/event-params.decorator.js';
 export * from './operations/dead-letter-tool.js';
+export * from './metrics/messaging-metrics.js';

@@ -22,7 +22,8 @@ import {
 } from './messaging.options.js';
 import { Outbox } from './outbox/outbox.js';
 import { OutboxCommitHook } from './outbox/outbox-commit-hook.js';
-import { OutboxRelay } from './outbox/outbox-relay.js';
+import { DEFAULT_OUTBOX_RELAY_OPTIONS, OutboxRelay } from './outbox/outbox-relay.js';
+import { messagingMetrics } from './metrics/messaging-metrics.js';
 import { ConfirmedPublisher } from './publisher/confirmed-publisher.js';
 import { buildTopology, type Topology } from './topology/topology.js';
 
@@ -44,6 +45,7 @@ export class MessagingService
   private publisher?: ConfirmedPublisher;
   private consumer?: EventConsumer;
   private relay?: OutboxRelay;
+  private metrics?: ReturnType<typeof messagingMetrics>;
   /** Optional observers of the consume pipeline (metrics, tests); read at each event. */
   consumerEvents: ConsumerEvents = {};
   /** Counts since boot of what the consume pipeline did. */
@@ -51,18 +53,22 @@ export class MessagingService
   private readonly countingEvents: ConsumerEvents = {
     onHandled: (queue, type, ms) => {
       this.counters.handled += 1;
+      this.metrics?.consumer.onHandled(queue, type, ms);
       this.consumerEvents.onHandled?.(queue, type, ms);
     },
     onDuplicate: (queue, type) => {
       this.counters.duplicates += 1;
+      this.metrics?.consumer.onDuplicate(queue, type);
       this.consumerEvents.onDuplicate?.(queue, type);
     },
     onRetried: (queue, type, level) => {
       this.counters.retried += 1;
+      this.metrics?.consumer.onRetried(queue, type, level);
       this.consumerEvents.onRetried?.(queue, type, level);
     },
     onDeadLettered: (queue, type, exceptionType) => {
       this.counters.deadLettered += 1;
+      this.metrics?.consumer.onDeadLettered(queue, type, exceptionType);
       this.consumerEvents.onDeadLettered?.(queue, type, exceptionType);
     },
   };
@@ -113,7 +119,17 @@ export class MessagingService
       this.options,
       this.countingEvents,
     );
-    const relay = new OutboxRelay(this.dataSource, this.publisher, () => connection.isConnected());
+    const relay = new OutboxRelay(
+      this.dataSource,
+      this.publisher,
+      () => connection.isConnected(),
+      DEFAULT_OUTBOX_RELAY_OPTIONS,
+      (type) => this.metrics?.onPublished(type),
+    );
+    this.metrics = messagingMetrics({
+      backlog: () => relay.backlog(),
+      connected: () => this.isBrokerReady(),
+    });
     this.relay = relay;
     this.dataSource.subscribers.push(new OutboxCommitHook(() => relay.poke()));
     connection.start();
@@ -154,6 +170,7 @@ export class MessagingService
     await this.publisher?.drain(this.options.shutdownTimeoutMs);
     await this.publisher?.close();
     await this.connection?.close();
+    this.metrics?.dispose();
   }
 
   /** Ready when connected to the broker and no fatal error happened. */

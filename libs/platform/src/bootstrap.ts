@@ -12,6 +12,7 @@ import {
 import { correlationIdMiddleware, requestLogMiddleware } from './http/correlation-id.middleware.js';
 import { HttpErrorFilter } from './http/http-error.filter.js';
 import { createLogger, PinoNestLogger } from './logging/logger.js';
+import { collectDefaultMetrics, startOpsServer } from './metrics/metrics.js';
 
 /** Largest request body accepted, per DESIGN section 3. */
 export const BODY_LIMIT = '64kb';
@@ -21,6 +22,8 @@ export interface BootstrapOptions {
   module: (config: ServiceConfig) => Type<unknown> | import('@nestjs/common').DynamicModule;
   /** Extra set-up of the HTTP application before it listens (helmet, OpenAPI, ...). */
   configure?: (app: NestExpressApplication, config: ServiceConfig) => void | Promise<void>;
+  /** Serve `/metrics` on `OPS_PORT` (the gateway) instead of through the app's controllers. */
+  opsServer?: boolean;
   /** HTTP status of domain errors by their stable `code`. */
   errorStatus?: Readonly<Record<string, number>>;
 }
@@ -78,6 +81,12 @@ export async function bootstrapService(
     );
     app.enableShutdownHooks();
     await options.configure?.(app, config);
+    collectDefaultMetrics(service);
+    if (options.opsServer) {
+      const ops = await startOpsServer(config.opsPort);
+      app.getHttpServer().on('close', () => ops.close());
+      logger.info({ opsPort: config.opsPort }, `metrics on :${config.opsPort}/metrics`);
+    }
     await app.listen(config.port, '0.0.0.0');
     logger.info({ port: config.port }, `${service} listening on ${config.port}`);
     return app;

@@ -12,3 +12,5 @@ export * from './logging/log-context.js';
 export * from './logging/logger.js';
 export * from './auth/jwt.js';
 export * from './config/service-config.token.js';
+export * from './metrics/metrics.controller.js';
+export * from './metrics/metrics.js';

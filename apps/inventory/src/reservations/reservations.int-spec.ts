@@ -214,4 +214,21 @@ describe('inventory against RabbitMQ and PostgreSQL', () => {
       available: 0,
     });
   });
+
+  it('serves Prometheus metrics of the pipeline, the outbox and HTTP', async () => {
+    const text = await (await fetch(inventory.url('/metrics'))).text();
+    expect(text).toMatch(
+      /messaging_events_consumed_total\{[^}]*queue="inventory.order.placed"[^}]*type="order.placed"[^}]*\} \d+/,
+    );
+    expect(text).toMatch(
+      /messaging_events_published_total\{[^}]*type="inventory.reserved"[^}]*\} \d+/,
+    );
+    expect(text).toMatch(
+      /messaging_inbox_duplicates_total\{[^}]*queue="inventory.order.placed"[^}]*\} [1-9]/,
+    );
+    expect(text).toContain('messaging_handler_duration_seconds_bucket');
+    expect(text).toMatch(/messaging_outbox_pending(\{[^}]*\})? 0/);
+    expect(text).toMatch(/messaging_broker_connected(\{[^}]*\})? 1/);
+    expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/stock"[^}]*\} \d+/);
+  });
 });

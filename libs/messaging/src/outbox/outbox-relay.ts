@@ -35,6 +35,7 @@ export const DEFAULT_OUTBOX_RELAY_OPTIONS: OutboxRelayOptions = {
 
 interface PendingRow {
   position: string;
+  type: string;
   event_id: string;
   exchange: string;
   mandatory: boolean;
@@ -62,6 +63,7 @@ export class OutboxRelay {
     private readonly publisher: ConfirmedPublisher,
     private readonly isBrokerConnected: () => boolean,
     private readonly options: OutboxRelayOptions = DEFAULT_OUTBOX_RELAY_OPTIONS,
+    private readonly onPublished?: (type: string) => void,
   ) {}
 
   /** Starts the relay loop in the background. */
@@ -103,7 +105,7 @@ export class OutboxRelay {
   async relayOnce(): Promise<number> {
     if (!this.isBrokerConnected()) return 0;
     const rows = await this.dataSource.query<PendingRow[]>(
-      `SELECT position, event_id, exchange, mandatory, payload, attempts FROM messaging_outbox
+      `SELECT position, event_id, type, exchange, mandatory, payload, attempts FROM messaging_outbox
         WHERE sent_at IS NULL AND available_at <= now() ORDER BY position LIMIT $1`,
       [this.options.batchSize],
     );
@@ -121,6 +123,7 @@ export class OutboxRelay {
       const row = rows[index]!;
       if (result.status === 'fulfilled') {
         sent.push(row.position);
+        this.onPublished?.(row.type);
         continue;
       }
       const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { withLogContext } from '../logging/log-context.js';
+import { httpRequestDuration } from '../metrics/metrics.js';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 const VALID_CORRELATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -33,6 +34,13 @@ export function requestLogMiddleware(logger: { info(fields: object, message: str
     const started = performance.now();
     response.on('finish', () => {
       const path = (request.originalUrl ?? request.url ?? '').split('?')[0];
+      // The route template (`/orders/:id`), not the path, keeps the label set small.
+      const route =
+        (request as { route?: { path?: string }; baseUrl?: string }).route?.path ?? 'unmatched';
+      httpRequestDuration.observe(
+        { method: request.method ?? '?', route, status: String(response.statusCode) },
+        (performance.now() - started) / 1000,
+      );
       logger.info(
         {
           method: request.method,
