@@ -1,0 +1,26 @@
+# One image per service from one multi-stage build: docker build --build-arg APP=orders .
+ARG NODE_IMAGE=node:20-slim
+
+# Build every app once; the stage is shared (and cached) by the four images.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json nest-cli.json ./
+COPY libs libs
+COPY apps apps
+RUN npx nest build --all && npm prune --omit=dev --no-audit --no-fund --ignore-scripts
+
+# Production dependencies and one app's compiled code, as the unprivileged user node.
+FROM ${NODE_IMAGE} AS runtime
+ARG APP
+RUN test -n "${APP}" || (echo "build with --build-arg APP=orders|users|inventory|email" && exit 1)
+ENV NODE_ENV=production APP=${APP}
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/apps/${APP} ./dist
+COPY deploy/healthcheck.mjs ./healthcheck.mjs
+USER node
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=6 CMD ["node", "/app/healthcheck.mjs"]
+CMD ["sh", "-c", "exec node --enable-source-maps dist/apps/${APP}/src/main.js"]
