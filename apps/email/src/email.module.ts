@@ -15,6 +15,7 @@ import {
   type ServiceConfig,
 } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { EmailsController } from './emails/emails.controller.js';
 import { EMAIL_MIGRATIONS } from './migrations/1764300000000-create-email.js';
@@ -30,6 +31,7 @@ export class EmailModule {
     return {
       module: EmailModule,
       imports: [
+        TerminusModule.forRoot({ logger: false }),
         databaseModule(config, [...MESSAGING_MIGRATIONS, ...EMAIL_MIGRATIONS]),
         MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
       ],

@@ -15,6 +15,7 @@ import {
   type ServiceConfig,
 } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { INVENTORY_MIGRATIONS } from './migrations/index.js';
 import { ReleaseStockHandler } from './reservations/release-stock.handler.js';
@@ -29,6 +30,7 @@ export class InventoryModule {
     return {
       module: InventoryModule,
       imports: [
+        TerminusModule.forRoot({ logger: false }),
         databaseModule(config, [...MESSAGING_MIGRATIONS, ...INVENTORY_MIGRATIONS]),
         MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
       ],

@@ -8,6 +8,7 @@ import {
   type ServiceConfig,
 } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
 import { RateLimitGuard } from './http/rate-limit.guard.js';
@@ -31,6 +32,7 @@ export class OrdersModule {
     return {
       module: OrdersModule,
       imports: [
+        TerminusModule.forRoot({ logger: false }),
         databaseModule(config, [...MESSAGING_MIGRATIONS, ...ORDERS_MIGRATIONS]),
         MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
       ],

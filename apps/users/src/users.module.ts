@@ -9,6 +9,7 @@ import {
   type ServiceConfig,
 } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { AuthenticateController } from './authenticate/authenticate.controller.js';
 import { AuthenticateService } from './authenticate/authenticate.service.js';
@@ -23,6 +24,7 @@ export class UsersModule {
     return {
       module: UsersModule,
       imports: [
+        TerminusModule.forRoot({ logger: false }),
         databaseModule(config, [...MESSAGING_MIGRATIONS, ...USERS_MIGRATIONS]),
         MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
       ],

@@ -39,6 +39,32 @@ export interface ServiceConfig {
   logLevel: string;
 }
 
+/** Every environment variable a service reads (deployment manifests are checked against it). */
+export const CONFIG_VARIABLES = [
+  'NODE_ENV',
+  'AMQP_URL',
+  'DATABASE_URL',
+  'PORT',
+  'OPS_PORT',
+  'USERS_URL',
+  'USERS_TIMEOUT',
+  'SMTP_URL',
+  'SMTP_FROM',
+  'JWT_PRIVATE_KEY',
+  'JWT_PUBLIC_KEY',
+  'JWT_TTL',
+  'QUEUE_TYPE',
+  'PREFETCH',
+  'DELIVERY_LIMIT',
+  'RETRY_DELAYS',
+  'HANDLER_TIMEOUT',
+  'ORDER_PAYMENT_TIMEOUT',
+  'ORDER_RESERVATION_TIMEOUT',
+  'DEFAULT_CURRENCY',
+  'LOG_LEVEL',
+  'RATE_LIMIT_PER_MINUTE',
+] as const;
+
 /** A configuration error: the message names the variable and what it accepts. */
 export class ConfigError extends Error {}
 

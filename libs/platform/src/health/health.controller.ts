@@ -1,4 +1,10 @@
-import { Controller, Get, Inject, Optional, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import {
+  HealthCheck,
+  type HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorService,
+} from '@nestjs/terminus';
 
 /** One dependency readiness depends on. */
 export interface ReadinessCheck {
@@ -8,33 +14,35 @@ export interface ReadinessCheck {
 
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 
-/** `GET /health/live` (no dependency checks) and `GET /health/ready` (the service's checks). */
+/**
+ * `GET /health/live` (no dependency checks) and `GET /health/ready` (the service's checks),
+ * with @nestjs/terminus: 200 when all are up, else 503 naming the ones down.
+ */
 @Controller('health')
 export class HealthController {
   constructor(
+    @Inject(HealthCheckService) private readonly health: HealthCheckService,
+    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
     @Optional() @Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[] = [],
   ) {}
 
   /** The process is up; checks no dependency by design. */
   @Get('live')
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
   }
 
-  /** Every readiness check passes, else 503 naming the ones that fail. */
+  /** Every readiness check passes, else 503. */
   @Get('ready')
-  async ready(): Promise<{ status: 'ok'; checks: Record<string, 'up'> }> {
-    const results = await Promise.all(
-      this.checks.map(
-        async (c) => [c.name, await Promise.resolve(c.check()).catch(() => false)] as const,
-      ),
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check(
+      this.checks.map((readiness) => async () => {
+        const indicator = this.indicators.check(readiness.name);
+        const up = await Promise.resolve(readiness.check()).catch(() => false);
+        return up ? indicator.up() : indicator.down();
+      }),
     );
-    const down = results.filter(([, up]) => !up).map(([name]) => name);
-    if (down.length)
-      throw new ServiceUnavailableException(`Not ready: ${down.join(', ')} unavailable.`);
-    return {
-      status: 'ok',
-      checks: Object.fromEntries(results.map(([name]) => [name, 'up' as const])),
-    };
   }
 }

@@ -1,0 +1,113 @@
+import { CONFIG_VARIABLES } from '@app/platform';
+import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+
+const root = join(import.meta.dirname, '..', '..');
+const SERVICES = { orders: 3000, users: 3001, inventory: 3002, email: 3003 } as const;
+const known = new Set<string>(CONFIG_VARIABLES);
+
+interface Container {
+  image: string;
+  ports: { containerPort: number }[];
+  env?: { name: string }[];
+  envFrom?: { configMapRef?: { name: string } }[];
+  resources: { requests: Record<string, string> };
+  livenessProbe: { httpGet: { path: string } };
+  readinessProbe: { httpGet: { path: string } };
+}
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec: {
+    template?: { spec: { containers: Container[] } };
+    ports?: { port: number }[];
+    type?: string;
+  };
+}
+
+describe('deploy/k8s, rendered with kubectl kustomize', () => {
+  const manifests = parseAllDocuments(
+    execFileSync('kubectl', ['kustomize', join(root, 'deploy', 'k8s')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  ).map((document) => document.toJSON() as Manifest);
+  const of = (kind: string, name?: string) =>
+    manifests.filter((m) => m.kind === kind && (!name || m.metadata.name === name));
+
+  it.each(Object.entries(SERVICES))(
+    'has a Deployment for %s with probes, requests and known variables',
+    (service, port) => {
+      const [deployment] = of('Deployment', service);
+      const container = deployment!.spec.template!.spec.containers[0]!;
+      expect(container.image).toBe(`commerce/${service}:latest`);
+      expect(container.ports.map((p) => p.containerPort)).toContain(port);
+      expect(container.livenessProbe.httpGet.path).toBe('/health/live');
+      expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
+      expect(Object.keys(container.resources.requests).sort()).toEqual(['cpu', 'memory']);
+      expect(container.envFrom?.[0]?.configMapRef?.name).toMatch(/^commerce-config/);
+      for (const variable of container.env ?? [])
+        expect([service, variable.name, known.has(variable.name)]).toEqual([
+          service,
+          variable.name,
+          true,
+        ]);
+    },
+  );
+
+  it('configures only variables the services read, and exposes the gateway', () => {
+    const [config] = of('ConfigMap');
+    for (const name of Object.keys(config!.data ?? {}))
+      expect([name, known.has(name)]).toEqual([name, true]);
+    expect(of('Service', 'orders')[0]?.spec.ports?.[0]?.port).toBe(3000);
+    expect(of('Service', 'rabbitmq')[0]?.spec.type).toBe('ExternalName');
+    expect(of('Service', 'postgres')[0]?.spec.type).toBe('ExternalName');
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), {
+    merge: true,
+  }) as {
+    services: Record<
+      string,
+      {
+        image?: string;
+        build?: { args?: { APP?: string } };
+        environment?: Record<string, string>;
+        healthcheck?: { test: string[] };
+        depends_on?: Record<string, { condition: string }>;
+        restart?: string;
+        ports?: string[];
+      }
+    >;
+  };
+
+  it.each(Object.keys(SERVICES))(
+    'runs %s from the Dockerfile with known variables, a health check and its dependencies',
+    (name) => {
+      const service = compose.services[name]!;
+      expect(service.build?.args?.APP).toBe(name);
+      expect(service.healthcheck?.test[0]).toBe('CMD-SHELL');
+      expect(service.restart).toBe('unless-stopped');
+      expect(service.depends_on?.rabbitmq?.condition).toBe('service_healthy');
+      expect(service.depends_on?.postgres?.condition).toBe('service_healthy');
+      for (const variable of Object.keys(service.environment ?? {}))
+        expect([name, variable, known.has(variable)]).toEqual([name, variable, true]);
+    },
+  );
+
+  it('takes infrastructure images from variables with official defaults, and publishes only the gateway', () => {
+    expect(compose.services.rabbitmq?.image).toMatch(
+      /^\$\{RABBITMQ_IMAGE:-rabbitmq:4\.\d+-management\}$/,
+    );
+    expect(compose.services.postgres?.image).toMatch(/^\$\{POSTGRES_IMAGE:-postgres:\d+\}$/);
+    expect(compose.services.mailpit?.image).toBe('${MAILPIT_IMAGE:-axllent/mailpit:latest}');
+    for (const name of ['users', 'inventory', 'email'])
+      expect(compose.services[name]?.ports).toBeUndefined();
+  });
+});
