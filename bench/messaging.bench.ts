@@ -141,6 +141,32 @@ async function rawConsume(count: number): Promise<number> {
   return (count / ms) * 1000;
 }
 
+/** The transport alone: libs/messaging's reconnecting channel consuming with manual acks. */
+async function transportConsume(count: number): Promise<number> {
+  const connection = new BrokerConnection(vhost.url, 'bench-transport');
+  connection.start();
+  let seen = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const started = performance.now();
+  const channel = connection.createChannel({
+    confirm: false,
+    setup: async (ch: Channel) => {
+      await ch.prefetch(PREFETCH, false);
+      await ch.consume(queue, (message) => {
+        if (!message) return;
+        ch.ack(message);
+        if (++seen === count) done();
+      });
+    },
+  });
+  await finished;
+  const ms = performance.now() - started;
+  await channel.close();
+  await connection.close();
+  return (count / ms) * 1000;
+}
+
 const noDatabase: HandlerRunner = {
   run: async (_consumer, _event, _delivery, invoke) => {
     await invoke({} as never);
@@ -256,6 +282,8 @@ for (let round = 1; round <= ROUNDS; round += 1) {
   await fill(N);
   record('consume raw amqplib', await rawConsume(N));
   await fill(N);
+  record('consume libs/messaging (transport)', await transportConsume(N));
+  await fill(N);
   record(
     'consume libs/messaging (pipeline, no database)',
     await messagingConsume(N, noDatabase, dataSource),
@@ -286,6 +314,11 @@ const rows = [
     ratio('publish libs/messaging', 'publish raw amqplib'),
   ],
   ['consume raw amqplib', m['consume raw amqplib']!, '1.00'],
+  [
+    'consume libs/messaging (transport)',
+    m['consume libs/messaging (transport)']!,
+    ratio('consume libs/messaging (transport)', 'consume raw amqplib'),
+  ],
   [
     'consume libs/messaging (pipeline, no database)',
     m['consume libs/messaging (pipeline, no database)']!,
@@ -359,7 +392,7 @@ const section = [
   '',
   table,
   '',
-  'Rows: *publish* is publish-with-confirms (`mandatory`, persistent) until every confirm is in. *consume raw* acks each message as it arrives. *pipeline, no database* is the libs/messaging consumer with envelope parsing, version check, Ajv validation, per-subject ordering and ack, and a no-op handler run without a transaction. *full pipeline with inbox* adds, per message, a PostgreSQL transaction with the inbox insert (`ON CONFLICT DO NOTHING`) and `statement_timeout` in one statement: BEGIN, that statement and COMMIT are three round trips and an fsync per message, which is where its time goes. *outbox commits* are transactions of one outbox insert each, from 8 concurrent writers, without and with `pg_notify` (the cost LISTEN/NOTIFY wake-ups would add to every business transaction).',
+  'Rows: *publish* is publish-with-confirms (`mandatory`, persistent) until every confirm is in. *consume raw* acks each message as it arrives; *consume libs/messaging (transport)* does the same through the reconnecting channel of libs/messaging (amqp-connection-manager), the transport alone. *pipeline, no database* is the libs/messaging consumer with envelope parsing, version check, Ajv validation, per-subject ordering and ack, and a no-op handler run without a transaction. *full pipeline with inbox* adds, per message, a PostgreSQL transaction with the inbox insert (`ON CONFLICT DO NOTHING`) and `statement_timeout` in one statement: BEGIN, that statement and COMMIT are three round trips and an fsync per message, which is where its time goes. *outbox commits* are transactions of one outbox insert each, from 8 concurrent writers, without and with `pg_notify` (the cost LISTEN/NOTIFY wake-ups would add to every business transaction).',
   '<!-- messaging:end -->',
 ].join('\n');
 const docPath = join(root, 'docs', 'benchmarks.md');
