@@ -13,6 +13,8 @@ import { correlationIdMiddleware, requestLogMiddleware } from './http/correlatio
 import { HttpErrorFilter } from './http/http-error.filter.js';
 import { createLogger, PinoNestLogger } from './logging/logger.js';
 import { collectDefaultMetrics, startOpsServer } from './metrics/metrics.js';
+import { startTracing, stopTracing } from './tracing/tracing.js';
+import { tracingMiddleware } from './tracing/tracing.middleware.js';
 
 /** Largest request body accepted, per DESIGN section 3. */
 export const BODY_LIMIT = '64kb';
@@ -35,6 +37,7 @@ export async function configureServiceApp(
   logger: Logger,
   options: Pick<BootstrapOptions, 'configure' | 'errorStatus'>,
 ): Promise<void> {
+  app.use(tracingMiddleware);
   app.use(correlationIdMiddleware);
   app.use(requestLogMiddleware(logger));
   app.useBodyParser('json', { limit: BODY_LIMIT });
@@ -66,6 +69,7 @@ export async function bootstrapService(
     process.exit(78);
   }
   process.env.SERVICE_NAME = service;
+  startTracing(service);
   try {
     const app = await NestFactory.create<NestExpressApplication>(options.module(config), {
       bufferLogs: true,
@@ -87,6 +91,7 @@ export async function bootstrapService(
       app.getHttpServer().on('close', () => ops.close());
       logger.info({ opsPort: config.opsPort }, `metrics on :${config.opsPort}/metrics`);
     }
+    app.getHttpServer().on('close', () => void stopTracing());
     await app.listen(config.port, '0.0.0.0');
     logger.info({ port: config.port }, `${service} listening on ${config.port}`);
     return app;

@@ -14,3 +14,5 @@ export * from './auth/jwt.js';
 export * from './config/service-config.token.js';
 export * from './metrics/metrics.controller.js';
 export * from './metrics/metrics.js';
+export * from './tracing/tracing.js';
+export * from './tracing/tracing.middleware.js';

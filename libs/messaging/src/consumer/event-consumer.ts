@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DecodedEvent, type EventRegistry, UnknownEventTypeError } from '@app/events';
-import { withLogContext } from '@app/platform';
+import { contextFrom, inSpan, SpanKind, withLogContext } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { type ChannelWrapper } from 'amqp-connection-manager';
 import { type Channel, type ConsumeMessage } from 'amqplib';
@@ -246,20 +246,43 @@ export class EventConsumer {
       eventType: event.type,
       ...(event.envelope.subject ? { subject: event.envelope.subject } : {}),
     };
+    const incoming = message.properties.headers?.traceparent as string | undefined;
     try {
-      for (const handler of this.handlers.get(subscription.type) ?? []) {
-        const result = await withLogContext(logContext, () =>
-          this.runner.run(handler.name, event, delivery, (context) =>
-            handler.invoke(event, context),
-          ),
-        );
-        if (result === 'duplicate') {
-          this.events.onDuplicate?.(subscription.queue, event.type);
-          this.logger.debug(
-            `Duplicate ${event.type} ${event.envelope.id} skipped by ${handler.name}`,
-          );
-        }
-      }
+      await inSpan(
+        `${subscription.queue} process`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextFrom(incoming ?? event.envelope.traceparent),
+          attributes: {
+            'messaging.system': 'rabbitmq',
+            'messaging.operation.type': 'process',
+            'messaging.destination.name': subscription.queue,
+            'messaging.rabbitmq.destination.routing_key': event.type,
+            'messaging.message.id': event.envelope.id,
+            'messaging.message.conversation_id': event.envelope.correlationid,
+          },
+        },
+        async () => {
+          for (const handler of this.handlers.get(subscription.type) ?? []) {
+            const result = await inSpan(
+              handler.name,
+              { attributes: { 'messaging.consumer.group.name': handler.name } },
+              () =>
+                withLogContext(logContext, () =>
+                  this.runner.run(handler.name, event, delivery, (context) =>
+                    handler.invoke(event, context),
+                  ),
+                ),
+            );
+            if (result === 'duplicate') {
+              this.events.onDuplicate?.(subscription.queue, event.type);
+              this.logger.debug(
+                `Duplicate ${event.type} ${event.envelope.id} skipped by ${handler.name}`,
+              );
+            }
+          }
+        },
+      );
     } catch (error) {
       return this.fail(channel, subscription, message, error, retryCount);
     }

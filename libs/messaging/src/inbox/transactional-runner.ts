@@ -1,4 +1,5 @@
 import { type DecodedEvent, type EventType } from '@app/events';
+import { traceparentOf } from '@app/platform';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { HandlerTimeoutError } from '../errors.js';
 import { type DeliveryInfo, type EventContext } from '../consumer/event-context.js';
@@ -70,11 +71,18 @@ export class TransactionalRunner implements HandlerRunner {
           ...options,
           correlationId: event.envelope.correlationid,
           causationId: event.envelope.id,
-          ...(event.envelope.traceparent ? { traceparent: event.envelope.traceparent } : {}),
+          // The handler's span, so the next consumer continues this trace.
+          ...traceOf(event),
         });
       },
     };
   }
+}
+
+/** The handler's span when tracing runs, else the incoming event's trace parent. */
+function traceOf(event: DecodedEvent): { traceparent?: string } {
+  const traceparent = traceparentOf() ?? event.envelope.traceparent;
+  return traceparent ? { traceparent } : {};
 }
 
 async function withTimeout<T>(

@@ -1,4 +1,5 @@
 import { type CloudEvent } from '@app/events';
+import { contextFrom, inSpan, SpanKind, traceparentOf } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { toAmqpMessage } from '../publisher/amqp-message.js';
@@ -113,9 +114,28 @@ export class OutboxRelay {
     const results = await Promise.allSettled(
       rows.map((row) => {
         const event = JSON.parse(row.payload) as CloudEvent;
-        return this.publisher.publish(toAmqpMessage(event, row.exchange), {
-          mandatory: row.mandatory,
-        });
+        return inSpan(
+          `${row.type} publish`,
+          {
+            kind: SpanKind.PRODUCER,
+            parent: contextFrom(event.traceparent),
+            attributes: {
+              'messaging.system': 'rabbitmq',
+              'messaging.operation.type': 'publish',
+              'messaging.destination.name': row.exchange,
+              'messaging.rabbitmq.destination.routing_key': row.type,
+              'messaging.message.id': event.id,
+              'messaging.message.conversation_id': event.correlationid,
+            },
+          },
+          () => {
+            const message = toAmqpMessage(event, row.exchange);
+            // The message carries the publish span, so its consumers are its children.
+            const traceparent = traceparentOf();
+            if (traceparent) Object.assign(message.properties.headers, { traceparent });
+            return this.publisher.publish(message, { mandatory: row.mandatory });
+          },
+        );
       }),
     );
     const sent: string[] = [];

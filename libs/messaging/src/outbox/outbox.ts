@@ -8,6 +8,7 @@ import {
   exchangeOf,
   hasConsumers,
 } from '@app/events';
+import { traceparentOf } from '@app/platform';
 import { type EntityManager } from 'typeorm';
 import { markOutboxWrite } from './outbox-commit-hook.js';
 
@@ -28,7 +29,13 @@ export class Outbox {
     data: EventPayloads[K],
     metadata: Omit<EventMetadata, 'source'> = {},
   ): Promise<CloudEvent<K, EventPayloads[K]>> {
-    const event = createEvent(type, data, { ...metadata, source: this.service });
+    // The active span (an HTTP request, a handler) becomes the event's trace parent.
+    const traceparent = metadata.traceparent ?? traceparentOf();
+    const event = createEvent(type, data, {
+      ...metadata,
+      ...(traceparent ? { traceparent } : {}),
+      source: this.service,
+    });
     await this.enqueueEvent(manager, event);
     return event;
   }

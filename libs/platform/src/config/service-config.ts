@@ -63,6 +63,7 @@ export const CONFIG_VARIABLES = [
   'DEFAULT_CURRENCY',
   'LOG_LEVEL',
   'RATE_LIMIT_PER_MINUTE',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
 ] as const;
 
 /** A configuration error: the message names the variable and what it accepts. */

@@ -1,0 +1,98 @@
+import {
+  type Attributes,
+  context,
+  type Context,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+
+const TRACER = 'commerce';
+let propagationReady = false;
+let provider: TracerProvider | undefined;
+
+/** W3C trace context and async context propagation: always on, whether spans are exported or not. */
+export function enableTracePropagation(): void {
+  if (propagationReady) return;
+  propagationReady = true;
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+}
+
+/**
+ * Starts tracing for a service: spans exported over OTLP/HTTP when
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` is set, off otherwise (the `traceparent` is still carried).
+ */
+export function startTracing(service: string, processors?: SpanProcessor[]): void {
+  enableTracePropagation();
+  const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const spanProcessors =
+    processors ??
+    (endpoint
+      ? [
+          new BatchSpanProcessor({
+            exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }),
+          }),
+        ]
+      : []);
+  if (!spanProcessors.length || provider) return;
+  provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': service }),
+    spanProcessors,
+  });
+  trace.setGlobalTracerProvider(provider);
+}
+
+/** Flushes and stops span export (at shutdown). */
+export async function stopTracing(): Promise<void> {
+  await provider?.shutdown();
+}
+
+/** The `traceparent` of the active span (or of the context given), if any. */
+export function traceparentOf(active: Context = context.active()): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(active, carrier);
+  return carrier.traceparent;
+}
+
+/** The context a `traceparent` continues (the active one when absent). */
+export function contextFrom(traceparent: string | undefined): Context {
+  return traceparent ? propagation.extract(context.active(), { traceparent }) : context.active();
+}
+
+/**
+ * Runs `work` in a new span, child of `parent`, ended with an error status if `work` throws.
+ * Without an exporter the span records nothing but still carries the parent's context.
+ */
+export async function inSpan<T>(
+  name: string,
+  options: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const tracer = trace.getTracer(TRACER);
+  const span = tracer.startSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {} },
+    options.parent ?? context.active(),
+  );
+  return context.with(trace.setSpan(options.parent ?? context.active(), span), async () => {
+    try {
+      return await work(span);
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+export { SpanKind };
