@@ -1,22 +1,6 @@
-import {
-  brokerCheck,
-  MESSAGING_MIGRATIONS,
-  MessagingModule,
-  MessagingService,
-  messagingOptionsFrom,
-} from '@app/messaging';
-import {
-  databaseCheck,
-  databaseModule,
-  HealthController,
-  MetricsController,
-  READINESS_CHECKS,
-  SERVICE_CONFIG,
-  type ServiceConfig,
-} from '@app/platform';
+import { serviceModule } from '@app/messaging';
+import { type ServiceConfig } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
-import { DataSource } from 'typeorm';
 import { EmailsController } from './emails/emails.controller.js';
 import { EMAIL_MIGRATIONS } from './migrations/1764300000000-create-email.js';
 import { NotificationHandlers } from './notifications/notification.handlers.js';
@@ -28,29 +12,13 @@ import { MailTransport } from './sending/mail-transport.js';
 @Module({})
 export class EmailModule {
   static forRoot(config: ServiceConfig): DynamicModule {
-    return {
-      module: EmailModule,
-      imports: [
-        TerminusModule.forRoot({ logger: false }),
-        databaseModule(config, [...MESSAGING_MIGRATIONS, ...EMAIL_MIGRATIONS]),
-        MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
-      ],
-      controllers: [HealthController, MetricsController, EmailsController],
-      providers: [
-        { provide: SERVICE_CONFIG, useValue: config },
-        {
-          provide: READINESS_CHECKS,
-          useFactory: (dataSource: DataSource, messaging: MessagingService) => [
-            databaseCheck(dataSource),
-            brokerCheck(messaging),
-          ],
-          inject: [DataSource, MessagingService],
-        },
-        MailTransport,
-        EmailSender,
-        RecipientDirectory,
-        NotificationHandlers,
-      ],
-    };
+    return serviceModule(EmailModule, config, {
+      migrations: EMAIL_MIGRATIONS,
+      readiness: 'database-and-broker',
+      metricsOnMainPort: true,
+      controllers: [EmailsController],
+      // RecipientDirectory first: on user.registered it runs before the welcome email.
+      providers: [MailTransport, EmailSender, RecipientDirectory, NotificationHandlers],
+    });
   }
 }

@@ -1,15 +1,6 @@
-import { MESSAGING_MIGRATIONS, MessagingModule, messagingOptionsFrom } from '@app/messaging';
-import {
-  databaseCheck,
-  databaseModule,
-  HealthController,
-  READINESS_CHECKS,
-  SERVICE_CONFIG,
-  type ServiceConfig,
-} from '@app/platform';
+import { serviceModule } from '@app/messaging';
+import { type ServiceConfig } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
-import { DataSource } from 'typeorm';
 import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
 import { RateLimitGuard } from './http/rate-limit.guard.js';
 import { CancelOrderController } from './cancel-order/cancel-order.controller.js';
@@ -29,15 +20,13 @@ import { UsersGatewayController } from './users-gateway/users-gateway.controller
 @Module({})
 export class OrdersModule {
   static forRoot(config: ServiceConfig): DynamicModule {
-    return {
-      module: OrdersModule,
-      imports: [
-        TerminusModule.forRoot({ logger: false }),
-        databaseModule(config, [...MESSAGING_MIGRATIONS, ...ORDERS_MIGRATIONS]),
-        MessagingModule.forRoot({ ...messagingOptionsFrom(config), isGlobal: true }),
-      ],
+    return serviceModule(OrdersModule, config, {
+      migrations: ORDERS_MIGRATIONS,
+      // The gateway keeps taking orders while the broker is away: database only.
+      readiness: 'database',
+      // Metrics on OPS_PORT, never on the public port.
+      metricsOnMainPort: false,
       controllers: [
-        HealthController,
         UsersGatewayController,
         ProductsController,
         PlaceOrderController,
@@ -46,13 +35,6 @@ export class OrdersModule {
         CancelOrderController,
       ],
       providers: [
-        { provide: SERVICE_CONFIG, useValue: config },
-        {
-          // The gateway keeps taking orders while the broker is away: database only.
-          provide: READINESS_CHECKS,
-          useFactory: (dataSource: DataSource) => [databaseCheck(dataSource)],
-          inject: [DataSource],
-        },
         JwtAuthGuard,
         RateLimitGuard,
         UsersClient,
@@ -62,6 +44,6 @@ export class OrdersModule {
         OrderSagaHandlers,
         DeadlinePoller,
       ],
-    };
+    });
   }
 }

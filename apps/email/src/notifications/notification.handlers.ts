@@ -3,7 +3,7 @@ import { type EventContext, EventHandler } from '@app/messaging';
 import { Injectable } from '@nestjs/common';
 import { RecipientDirectory } from '../recipients/recipient-directory.js';
 import { EmailSender } from '../sending/email-sender.js';
-import { templates } from '../templates/templates.js';
+import { type RenderedEmail, type TemplateName, templates } from '../templates/templates.js';
 
 /** One email per event: welcome, order confirmed, payment received, order rejected, order cancelled. */
 @Injectable()
@@ -23,59 +23,41 @@ export class NotificationHandlers {
   }
 
   @EventHandler('order.confirmed')
-  async orderConfirmed(
-    event: DecodedEvent<'order.confirmed'>,
-    context: EventContext,
-  ): Promise<void> {
-    const to = await RecipientDirectory.find(context.manager, event.data.userId);
-    await this.sender.send(
-      context,
-      event.envelope.id,
-      'order-confirmed',
-      to.email,
-      templates['order-confirmed']({ name: to.name, ...event.data }),
+  orderConfirmed(event: DecodedEvent<'order.confirmed'>, context: EventContext): Promise<void> {
+    return this.toUser(context, event, 'order-confirmed', (name) =>
+      templates['order-confirmed']({ name, ...event.data }),
     );
   }
 
   @EventHandler('payment.processed')
-  async paymentReceived(
-    event: DecodedEvent<'payment.processed'>,
-    context: EventContext,
-  ): Promise<void> {
-    const to = await RecipientDirectory.find(context.manager, event.data.userId);
-    await this.sender.send(
-      context,
-      event.envelope.id,
-      'payment-received',
-      to.email,
-      templates['payment-received']({ name: to.name, ...event.data }),
+  paymentReceived(event: DecodedEvent<'payment.processed'>, context: EventContext): Promise<void> {
+    return this.toUser(context, event, 'payment-received', (name) =>
+      templates['payment-received']({ name, ...event.data }),
     );
   }
 
   @EventHandler('order.rejected')
-  async orderRejected(event: DecodedEvent<'order.rejected'>, context: EventContext): Promise<void> {
-    const to = await RecipientDirectory.find(context.manager, event.data.userId);
-    await this.sender.send(
-      context,
-      event.envelope.id,
-      'order-rejected',
-      to.email,
-      templates['order-rejected']({ name: to.name, ...event.data }),
+  orderRejected(event: DecodedEvent<'order.rejected'>, context: EventContext): Promise<void> {
+    return this.toUser(context, event, 'order-rejected', (name) =>
+      templates['order-rejected']({ name, ...event.data }),
     );
   }
 
   @EventHandler('order.cancelled')
-  async orderCancelled(
-    event: DecodedEvent<'order.cancelled'>,
+  orderCancelled(event: DecodedEvent<'order.cancelled'>, context: EventContext): Promise<void> {
+    return this.toUser(context, event, 'order-cancelled', (name) =>
+      templates['order-cancelled']({ name, ...event.data }),
+    );
+  }
+
+  /** Looks the user up in the directory (retryable when unknown yet) and sends once. */
+  private async toUser(
     context: EventContext,
+    event: { envelope: { id: string }; data: { userId: string } },
+    template: TemplateName,
+    render: (name: string) => RenderedEmail,
   ): Promise<void> {
     const to = await RecipientDirectory.find(context.manager, event.data.userId);
-    await this.sender.send(
-      context,
-      event.envelope.id,
-      'order-cancelled',
-      to.email,
-      templates['order-cancelled']({ name: to.name, ...event.data }),
-    );
+    await this.sender.send(context, event.envelope.id, template, to.email, render(to.name));
   }
 }
