@@ -12,11 +12,23 @@ import { applyTopology } from '../topology/apply-topology.js';
 import { type Topology } from '../topology/topology.js';
 import { type OutgoingMessage } from './amqp-message.js';
 
+/** How often pending publishes are checked against their timeout. */
+const TIMEOUT_SWEEP_MS = 250;
+
+interface PendingPublish {
+  deadline: number;
+  settled: boolean;
+  fail(error: Error): void;
+}
+
 /**
  * Publishes on a confirm channel. A publish resolves only when the broker confirmed it and did
  * not return it: a `mandatory` message that no queue takes is returned before its confirm,
  * matched by message id, and the publish rejects with `UnroutableMessageError`. It refuses at
- * once when disconnected and times out otherwise, so nothing piles up in memory.
+ * once when disconnected, fails when its channel closes, and times out otherwise, so nothing
+ * piles up in memory. amqp-connection-manager keeps the channel (reconnects, re-runs the
+ * topology); messages go straight to the current amqplib channel, without the wrapper's
+ * per-message queue and timer.
  */
 export class ConfirmedPublisher {
   private readonly logger = new Logger(ConfirmedPublisher.name);
@@ -24,6 +36,9 @@ export class ConfirmedPublisher {
   /** Message ids returned by the broker and not yet matched with their confirm. */
   private readonly returned = new Map<string, number>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private current?: ConfirmChannel;
+  private readonly pending = new Set<PendingPublish>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     private readonly connection: BrokerConnection,
@@ -39,6 +54,12 @@ export class ConfirmedPublisher {
       publishTimeout: this.publishTimeoutMs,
       setup: async (channel: ConfirmChannel) => {
         channel.on('return', (message: ConsumeMessage) => this.onReturn(message));
+        channel.once('close', () => {
+          if (this.current === channel) this.current = undefined;
+          this.failPending(
+            new PublishNotConfirmedError('the channel closed before the broker confirmed'),
+          );
+        });
         try {
           await applyTopology(channel, this.topology);
         } catch (error) {
@@ -46,8 +67,10 @@ export class ConfirmedPublisher {
           if (error instanceof TopologyMismatchError) this.connection.reportFatal(error);
           throw error;
         }
+        this.current = channel;
       },
     });
+    this.sweeper ??= setInterval(() => this.sweepTimeouts(), TIMEOUT_SWEEP_MS).unref();
     this.channel.on('error', (error: Error) =>
       this.logger.warn(`Publisher channel setup failed: ${error.message}`),
     );
@@ -62,10 +85,41 @@ export class ConfirmedPublisher {
         `Cannot publish ${message.routingKey} (${message.properties.messageId}): RabbitMQ is not connected.`,
       );
     }
-    const sent = channel.publish(message.exchange, message.routingKey, message.body, {
-      ...message.properties,
-      mandatory: options.mandatory,
-      timeout: this.publishTimeoutMs,
+    const raw = this.current;
+    if (!raw) {
+      throw new BrokerUnavailableError(
+        `Cannot publish ${message.routingKey} (${message.properties.messageId}): the publisher channel is not open yet.`,
+      );
+    }
+    const sent = new Promise<void>((resolve, reject) => {
+      const entry: PendingPublish = {
+        deadline: Date.now() + this.publishTimeoutMs,
+        settled: false,
+        fail: (error) => {
+          if (entry.settled) return;
+          entry.settled = true;
+          this.pending.delete(entry);
+          reject(error);
+        },
+      };
+      this.pending.add(entry);
+      try {
+        raw.publish(
+          message.exchange,
+          message.routingKey,
+          message.body,
+          { ...message.properties, mandatory: options.mandatory },
+          (error) => {
+            if (error) return entry.fail(error instanceof Error ? error : new Error(String(error)));
+            if (entry.settled) return;
+            entry.settled = true;
+            this.pending.delete(entry);
+            resolve();
+          },
+        );
+      } catch (error) {
+        entry.fail(error as Error); // the channel closed under us
+      }
     });
     this.inFlight.add(sent);
     try {
@@ -95,8 +149,23 @@ export class ConfirmedPublisher {
 
   /** Closes the channel. */
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
     await this.channel?.close();
     this.channel = undefined;
+    this.current = undefined;
+  }
+
+  private sweepTimeouts(): void {
+    const now = Date.now();
+    for (const entry of this.pending) {
+      if (entry.deadline <= now)
+        entry.fail(new Error(`no confirm within ${this.publishTimeoutMs} ms`));
+    }
+  }
+
+  private failPending(error: Error): void {
+    for (const entry of [...this.pending]) entry.fail(error);
   }
 
   private onReturn(message: ConsumeMessage): void {
