@@ -1,4 +1,5 @@
 import { createEvent, type EventPayloads, type EventType } from '@app/events';
+import { MessagingService } from '@app/messaging';
 import {
   BrokerProbe,
   createTestDatabase,
@@ -82,7 +83,12 @@ describe('email against RabbitMQ, PostgreSQL and an SMTP server', () => {
       { orderId: randomUUID(), userId, totalCents: 1234, currency: 'EUR' },
       'orders',
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const messaging = email.app.get(MessagingService);
+    const retriedBefore = messaging.counters.retried;
+    await waitFor(
+      'a retry for the unknown recipient',
+      () => messaging.counters.retried > retriedBefore,
+    );
     expect(mailsTo(address)).toHaveLength(0);
     register(userId, address);
     const mail = await waitFor('the order email after its retry', () =>
@@ -120,7 +126,10 @@ describe('email against RabbitMQ, PostgreSQL and an SMTP server', () => {
       return rows[0]?.status === 'sent' ? rows : undefined;
     });
     expect(row!.attempts).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(
+      'the second delivery to be skipped as a duplicate',
+      () => email.app.get(MessagingService).counters.duplicates >= 1,
+    );
     const cancelled = mailsTo(address).filter((m) => m.subject.includes('cancelled'));
     expect(cancelled.map((m) => m.messageId)).toEqual([messageIdOf(event.id, 'order-cancelled')]);
   });

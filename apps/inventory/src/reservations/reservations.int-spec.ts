@@ -1,4 +1,5 @@
 import { createEvent, type EventPayloads } from '@app/events';
+import { MessagingService } from '@app/messaging';
 import {
   BrokerProbe,
   createTestDatabase,
@@ -167,7 +168,10 @@ describe('inventory against RabbitMQ and PostgreSQL', () => {
         published.some((p) => (p.body.data as { orderId?: string }).orderId === orderId)
       );
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(
+      'the duplicate to be skipped',
+      () => inventory.app.get(MessagingService).counters.duplicates >= 1,
+    );
     expect((await level('HEADPHONES-NC')).reserved).toBe(before.reserved + 4);
     expect(
       published.filter((p) => (p.body.data as { orderId?: string }).orderId === orderId),

@@ -80,6 +80,7 @@ describe('orders against PostgreSQL and RabbitMQ', () => {
       persistent: true,
       messageId: event.id,
     });
+    return event;
   };
 
   it('rejects a PENDING order whose reservation deadline passed while the service was down', async () => {
@@ -108,8 +109,13 @@ describe('orders against PostgreSQL and RabbitMQ', () => {
       'the reservation timeout',
       async () => (await request(`/orders/${orderId}`)).body.status === 'REJECTED',
     );
-    reserve(orderId);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const late = reserve(orderId);
+    await waitFor('the late outcome to be handled', async () => {
+      const rows = await orders!.app
+        .get(DataSource)
+        .query<unknown[]>(`SELECT 1 FROM messaging_inbox WHERE event_id = $1`, [late.id]);
+      return rows.length === 1;
+    });
     expect((await request(`/orders/${orderId}`)).body).toMatchObject({
       status: 'REJECTED',
       version: 2,

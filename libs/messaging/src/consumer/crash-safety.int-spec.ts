@@ -39,10 +39,10 @@ describe('A handler that kills its own process', () => {
   });
 
   /** Starts the consumer process; resolves when it is ready, with a promise of its exit. */
-  const launch = async () => {
+  const launch = async (extraEnv: Record<string, string> = {}) => {
     const process_ = spawn(process.execPath, ['--import', 'tsx', fixture], {
       cwd: root,
-      env: { ...process.env, AMQP_URL: vhost.url, DATABASE_URL: database.url },
+      env: { ...process.env, AMQP_URL: vhost.url, DATABASE_URL: database.url, ...extraEnv },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     child = process_;
@@ -119,9 +119,12 @@ describe('A handler that kills its own process', () => {
   });
 
   it('stops gracefully on SIGTERM under load: completes its shutdown, loses nothing, applies nothing twice', async () => {
-    let running = await launch(); // migrates the database on first use
+    // Slow handlers (200 events x 200 ms, 20 at a time: about 2 s of work), so that the
+    // signal lands while work is still in flight.
+    const slow = { HANDLER_DELAY_MS: '200' };
+    let running = await launch(slow); // migrates the database on first use
     await db.query('TRUNCATE test_effects');
-    const events = Array.from({ length: 150 }, () => orderPlaced());
+    const events = Array.from({ length: 200 }, () => orderPlaced());
     for (const event of events) await publishRaw(probe, 'orders.events', 'order.placed', event);
     await waitFor('some progress', async () => {
       const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM test_effects`);
@@ -135,7 +138,7 @@ describe('A handler that kills its own process', () => {
       `SELECT count(*) AS n FROM test_effects`,
     );
     expect(Number(partial[0]!.n)).toBeLessThan(events.length);
-    running = await launch();
+    running = await launch(slow);
     await waitFor(
       'every event',
       async () => {
