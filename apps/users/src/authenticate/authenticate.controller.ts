@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { AuthenticateDto } from './authenticate.dto.js';
-import { AuthenticateService, type TokenResponse } from './authenticate.service.js';
+import { AuthenticateDto, type TokenResponse } from '@app/contracts';
+import { AuthenticateService } from './authenticate.service.js';
 
 /** Internal API called by the gateway only. */
 @Controller('internal')

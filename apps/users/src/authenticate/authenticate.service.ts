@@ -1,3 +1,4 @@
+import { type AuthenticateDto, type TokenResponse } from '@app/contracts';
 import {
   JWT_AUDIENCE,
   JWT_ISSUER,
@@ -9,13 +10,6 @@ import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/commo
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { UNKNOWN_ACCOUNT_HASH, verifyPassword } from '../accounts/password-hasher.js';
-import { type AuthenticateDto } from './authenticate.dto.js';
-
-export interface TokenResponse {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-}
 
 /** Checks a password and signs an EdDSA JWT whose `sub` is the account id. */
 @Injectable()

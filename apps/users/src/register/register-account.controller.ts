@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { type AccountView, RegisterAccountService } from './register-account.service.js';
-import { RegisterAccountDto } from './register-account.dto.js';
+import { type AccountView, RegisterAccountDto } from '@app/contracts';
+import { RegisterAccountService } from './register-account.service.js';
 
 /** Internal API called by the gateway only; passwords never go through the broker. */
 @Controller('internal')

@@ -1,16 +1,10 @@
+import { type AccountView, type RegisterAccountDto } from '@app/contracts';
 import { Outbox } from '@app/messaging';
 import { currentLogContext } from '@app/platform';
 import { ConflictException, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { hashPassword } from '../accounts/password-hasher.js';
-import { type RegisterAccountDto } from './register-account.dto.js';
-
-export interface AccountView {
-  id: string;
-  email: string;
-  name: string;
-}
 
 /** Stores the account and, in the same transaction, `user.registered` in the outbox. */
 @Injectable()

@@ -1,0 +1,58 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsEmail, IsString, Length, MaxLength, MinLength } from 'class-validator';
+
+/**
+ * The internal HTTP API of users, which only the gateway calls: one definition of the bodies
+ * and their rules, validated at the gateway (400 before any call) and again by users.
+ */
+
+/** Minimum password length enforced at registration. */
+export const MIN_PASSWORD_LENGTH = 8;
+
+/** `POST /users` on the gateway, `POST /internal/register` on users. */
+export class RegisterAccountDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'Ada Lovelace' })
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  @ApiProperty({ minLength: MIN_PASSWORD_LENGTH, example: 'correct horse battery' })
+  @IsString()
+  @MinLength(MIN_PASSWORD_LENGTH, {
+    message: `password must be at least ${MIN_PASSWORD_LENGTH} characters`,
+  })
+  @MaxLength(256)
+  password!: string;
+}
+
+/** `POST /auth/token` on the gateway, `POST /internal/authenticate` on users. */
+export class AuthenticateDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'correct horse battery' })
+  @IsString()
+  @Length(1, 256)
+  password!: string;
+}
+
+/** users' answer to a registration. */
+export interface AccountView {
+  id: string;
+  email: string;
+  name: string;
+}
+
+/** users' answer to an authentication. */
+export interface TokenResponse {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
