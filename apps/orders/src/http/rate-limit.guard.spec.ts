@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { type ExecutionContext, HttpException } from '@nestjs/common';
+import { loadServiceConfig } from '@app/platform';
 import { RateLimitGuard } from './rate-limit.guard.js';
 
 const context = (ip: string, email?: string) => {
@@ -19,8 +20,7 @@ const context = (ip: string, email?: string) => {
 
 describe('RateLimitGuard', () => {
   it('allows the limit per IP, then answers 429 with Retry-After', () => {
-    process.env.RATE_LIMIT_PER_MINUTE = '3';
-    const guard = new RateLimitGuard();
+    const guard = new RateLimitGuard({ rateLimitPerMinute: 3 });
     for (let i = 0; i < 3; i += 1)
       expect(guard.canActivate(context('10.0.0.1').context)).toBe(true);
     const over = context('10.0.0.1');
@@ -29,14 +29,18 @@ describe('RateLimitGuard', () => {
     expect(guard.canActivate(context('10.0.0.2').context)).toBe(true);
   });
 
+  it('rejects a bad RATE_LIMIT_PER_MINUTE at boot', () => {
+    expect(() => loadServiceConfig('orders', { RATE_LIMIT_PER_MINUTE: 'lots' })).toThrow(
+      'RATE_LIMIT_PER_MINUTE="lots" must be an integer from 1 to 1000000.',
+    );
+  });
+
   it('limits one email across IPs, case-insensitively', () => {
-    process.env.RATE_LIMIT_PER_MINUTE = '4';
-    const guard = new RateLimitGuard();
+    const guard = new RateLimitGuard({ rateLimitPerMinute: 4 });
     expect(guard.canActivate(context('10.0.0.1', 'Ada@Example.com').context)).toBe(true);
     expect(guard.canActivate(context('10.0.0.2', 'ada@example.com').context)).toBe(true);
     expect(() => guard.canActivate(context('10.0.0.3', 'ADA@example.com').context)).toThrow(
       'Too many requests',
     );
-    delete process.env.RATE_LIMIT_PER_MINUTE;
   });
 });

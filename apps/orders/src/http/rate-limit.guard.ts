@@ -1,13 +1,13 @@
+import { SERVICE_CONFIG, type ServiceConfig } from '@app/platform';
 import {
   type CanActivate,
   type ExecutionContext,
   HttpException,
   HttpStatus,
+  Inject,
   Injectable,
 } from '@nestjs/common';
 
-/** Requests per minute to `/users` and `/auth/token` per IP (`RATE_LIMIT_PER_MINUTE`, default 60); half that per email. */
-export const rateLimitPerMinute = () => Number(process.env.RATE_LIMIT_PER_MINUTE ?? 60);
 const WINDOW_MS = 60_000;
 const SWEEP_AT = 10_000;
 
@@ -24,8 +24,14 @@ interface Window {
 @Injectable()
 export class RateLimitGuard implements CanActivate {
   private readonly windows = new Map<string, Window>();
-  private readonly perIp = rateLimitPerMinute();
-  private readonly perEmail = Math.max(1, Math.floor(this.perIp / 2));
+  private readonly perIp: number;
+  private readonly perEmail: number;
+
+  /** `RATE_LIMIT_PER_MINUTE` per IP (default 60), half that per email. */
+  constructor(@Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'rateLimitPerMinute'>) {
+    this.perIp = config.rateLimitPerMinute;
+    this.perEmail = Math.max(1, Math.floor(this.perIp / 2));
+  }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context

@@ -37,6 +37,8 @@ export interface ServiceConfig {
   orderReservationTimeoutMs: number;
   defaultCurrency: string;
   logLevel: string;
+  /** Requests per minute per IP to the gateway's `/users` and `/auth/token`; half per email. */
+  rateLimitPerMinute: number;
 }
 
 /** Every environment variable a service reads (deployment manifests are checked against it). */
@@ -168,6 +170,11 @@ export function loadServiceConfig(
         throw new ConfigError(`DEFAULT_CURRENCY="${value}" must be an ISO 4217 code like EUR.`);
       return value;
     }),
+    rateLimitPerMinute: read(
+      'RATE_LIMIT_PER_MINUTE',
+      '60',
+      integer('RATE_LIMIT_PER_MINUTE', 1, 1_000_000),
+    ),
     logLevel: read('LOG_LEVEL', 'info', (value) => {
       if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(value)) {
         throw new ConfigError(
