@@ -12,6 +12,7 @@ import {
 } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { ORDER_ERROR_STATUS } from '../http/order-error-status.js';
 import { OrdersModule } from '../orders.module.js';
@@ -87,7 +88,15 @@ describe('orders against PostgreSQL and RabbitMQ', () => {
     const orderId = await place();
     await orders!.close();
     orders = undefined;
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The deadline passes while the service is down: it is persisted, not a timer in memory.
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const { rowCount } = await client.query(
+      `UPDATE order_deadlines SET due_at = now() - interval '1 second' WHERE order_id = $1 AND kind = 'reservation'`,
+      [orderId],
+    );
+    await client.end();
+    expect(rowCount).toBe(1);
     orders = await start();
     const order = await waitFor('the deadline to be applied after the restart', async () => {
       const current = await request(`/orders/${orderId}`);
