@@ -37,6 +37,8 @@ export async function startService(options: {
   databaseUrl: string;
   providers?: Provider[];
   messaging?: Partial<MessagingOptions>;
+  /** pg pool size (default 10). */
+  poolSize?: number;
 }): Promise<TestService> {
   const root: DynamicModule = {
     module: class TestRootModule {},
@@ -48,7 +50,7 @@ export async function startService(options: {
         migrationsRun: true,
         synchronize: false,
         logging: false,
-        extra: { max: 10 },
+        extra: { max: options.poolSize ?? 10 },
       }),
       MessagingModule.forRoot({
         service: options.service,

@@ -7,6 +7,45 @@ import { type Outbox } from '../outbox/outbox.js';
 
 export type RunResult = 'handled' | 'duplicate';
 
+/**
+ * Pool connections kept free of handler transactions (at most half the pool): for the readiness
+ * check, the outbox relay, crash-suspect markers and statements a handler commits on its own
+ * beside its transaction (email's "sending" marker). Without it, as many handlers as the pool
+ * has connections each hold one and wait for a second: every handler and the health check hang.
+ */
+export const POOL_HEADROOM = 4;
+
+/** Handler transactions one process may hold at once, for a pool of `poolSize` connections. */
+export function handlerConcurrencyFor(poolSize: number): number {
+  return Math.max(1, poolSize - Math.min(POOL_HEADROOM, Math.floor(poolSize / 2)));
+}
+
+/** pg's pool size of a DataSource (`extra.max`, pg's default 10). */
+function poolSizeOf(dataSource: DataSource): number {
+  return (dataSource.options as { extra?: { max?: number } }).extra?.max ?? 10;
+}
+
+/** A counting semaphore: `acquire` resolves when one of `permits` is free. */
+class Semaphore {
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private permits: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.permits > 0) {
+      this.permits -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.permits += 1;
+  }
+}
+
 /** Runs a handler for an event; `TransactionalRunner` is the production one. */
 export interface HandlerRunner {
   run(
@@ -23,14 +62,35 @@ export interface HandlerRunner {
  * the handler's effects, its follow-up events (outbox) and the inbox row commit together.
  */
 export class TransactionalRunner implements HandlerRunner {
+  private readonly slots: Semaphore;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
     private readonly timeoutMs: number,
-  ) {}
+    /** Handler transactions at once; default: the pool size less the headroom. */
+    readonly concurrency = handlerConcurrencyFor(poolSizeOf(dataSource)),
+  ) {
+    this.slots = new Semaphore(concurrency);
+  }
 
   /** Runs `invoke` once per `(consumer, event id)`, with a timeout. */
   async run(
+    consumer: string,
+    event: DecodedEvent,
+    delivery: DeliveryInfo,
+    invoke: (context: EventContext) => Promise<unknown>,
+  ): Promise<RunResult> {
+    // Messages beyond the limit wait here, unacked, before taking a connection.
+    await this.slots.acquire();
+    try {
+      return await this.transaction(consumer, event, delivery, invoke);
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private transaction(
     consumer: string,
     event: DecodedEvent,
     delivery: DeliveryInfo,
