@@ -6,6 +6,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import { isDatabaseUnavailable } from './database-unavailable.js';
 
 interface ErrorBody {
   statusCode: number;
@@ -16,7 +17,8 @@ interface ErrorBody {
 /**
  * Every error answers `{statusCode, error, message}` with `message` a string. Errors raised by
  * the body parser (bad JSON 400, too large 413) keep their 4xx status; anything unexpected is a
- * 500 without internals, and is logged.
+ * 500 without internals, and is logged. A database that dropped or refused the connection is
+ * a 503 with `Retry-After`: the same request (with the same Idempotency-Key) may succeed.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -31,10 +33,16 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const response = host.switchToHttp().getResponse<{
       status(code: number): { json(body: unknown): void };
+      setHeader(name: string, value: string): void;
       headersSent?: boolean;
     }>();
     const body = this.toBody(exception);
-    if (body.statusCode >= 500)
+    if (body.statusCode === 503 && !response.headersSent) response.setHeader('Retry-After', '1');
+    if (body.statusCode === 503)
+      this.logger.warn(
+        `503: ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
+    else if (body.statusCode >= 500)
       this.logger.error(exception instanceof Error ? exception : String(exception));
     if (!response.headersSent) response.status(body.statusCode).json(body);
   }
@@ -73,6 +81,13 @@ export class HttpErrorFilter implements ExceptionFilter {
             ? 'Request body is not valid JSON.'
             : (exception as Error).message;
       return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      return {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'The database connection was lost or refused; retry the request in a moment.',
+      };
     }
     return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' };
   }

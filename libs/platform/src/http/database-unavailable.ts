@@ -1,0 +1,32 @@
+/** TypeORM errors raised when the connection under a query runner is gone. */
+const LOST_CONNECTION_ERRORS = new Set([
+  'QueryRunnerProviderAlreadyReleasedError',
+  'ConnectionIsNotSetError',
+]);
+
+/** PostgreSQL SQLSTATEs of a connection that failed or a server that is going away or full. */
+const UNAVAILABLE_STATES = /^(08...|57P01|57P02|57P03|53300)$/;
+
+/** pg and pg-pool messages of a connection that broke or could not be made. */
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+/**
+ * True when `error` says the database could not be reached or dropped the connection (for
+ * instance `pg_terminate_backend`, a restart or failover), not that the statement was wrong:
+ * the request may succeed if repeated, so it answers 503, not 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 4; depth++) {
+    const candidate = current as { name?: unknown; code?: unknown; message?: unknown };
+    if (typeof candidate.name === 'string' && LOST_CONNECTION_ERRORS.has(candidate.name))
+      return true;
+    if (typeof candidate.code === 'string' && UNAVAILABLE_STATES.test(candidate.code)) return true;
+    if (typeof candidate.message === 'string' && UNAVAILABLE_MESSAGES.test(candidate.message))
+      return true;
+    current =
+      (current as { driverError?: unknown; cause?: unknown }).driverError ??
+      (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
