@@ -7,27 +7,12 @@ import {
   type TestVhost,
   waitFor,
 } from '@app/testing';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { ensureBuilt, root, SERVICES, type Service } from '../support/build.js';
 
-const root = join(import.meta.dirname, '..', '..');
-export const SERVICES = ['users', 'inventory', 'email', 'orders'] as const;
-export type Service = (typeof SERVICES)[number];
-
-/** True when dist is missing or older than any source of the apps and libs. */
-function buildIsStale(): boolean {
-  const built = SERVICES.map((s) => join(root, 'dist', 'apps', s, 'apps', s, 'src', 'main.js'));
-  if (!built.every((file) => existsSync(file))) return true;
-  const builtAt = Math.min(...built.map((file) => statSync(file).mtimeMs));
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((latest, entry) => {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) return Math.max(latest, newest(path));
-      return entry.name.endsWith('.ts') ? Math.max(latest, statSync(path).mtimeMs) : latest;
-    }, 0);
-  return Math.max(newest(join(root, 'apps')), newest(join(root, 'libs'))) > builtAt;
-}
+export { SERVICES, type Service };
+export { call } from '../support/http.js';
 
 /** The four services as separate processes, started by the same launcher as `npm start`. */
 export class System {
@@ -52,7 +37,7 @@ export class System {
   }
 
   private async boot(env: Record<string, string>): Promise<void> {
-    if (buildIsStale()) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+    ensureBuilt();
     this.vhost = await createTestVhost('e2e');
     this.smtp = await startSmtpSink();
     const serviceEnv: Record<string, string> = {};
@@ -113,41 +98,4 @@ export class System {
     await this.vhost?.dispose();
     for (const database of Object.values(this.databases)) await database.dispose();
   }
-}
-
-/** A JSON HTTP call; returns status, body and headers. */
-export async function call(
-  url: string,
-  options: {
-    method?: string;
-    body?: unknown;
-    token?: string;
-    headers?: Record<string, string>;
-    raw?: string;
-  } = {},
-): Promise<{ status: number; body: unknown; headers: Headers }> {
-  const response = await fetch(url, {
-    method:
-      options.method ?? (options.body === undefined && options.raw === undefined ? 'GET' : 'POST'),
-    headers: {
-      ...(options.body !== undefined || options.raw !== undefined
-        ? { 'content-type': 'application/json' }
-        : {}),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...options.headers,
-    },
-    ...(options.raw !== undefined
-      ? { body: options.raw }
-      : options.body !== undefined
-        ? { body: JSON.stringify(options.body) }
-        : {}),
-  });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON
-  }
-  return { status: response.status, body, headers: response.headers };
 }

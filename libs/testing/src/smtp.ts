@@ -6,6 +6,8 @@ export interface ReceivedMail {
   messageId: string;
   subject: string;
   raw: string;
+  /** Date.now() when the sink took it. */
+  receivedAt: number;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -43,6 +45,7 @@ export async function startSmtpSink(): Promise<{
           messageId: header('Message-ID'),
           subject: header('Subject'),
           raw,
+          receivedAt: Date.now(),
         });
         callback();
       });

@@ -1,0 +1,295 @@
+import { createEvent, EVENT_FLOWS, type EventType, exchangeOf, hasConsumers } from '@app/events';
+import { EVENT_VERSION_HEADER, type OutgoingMessage, toAmqpMessage } from '@app/messaging';
+import { adminQuery, management, waitFor } from '@app/testing';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { type Cluster, type ServiceProcess } from '../support/cluster.js';
+import { queryOn } from '../support/db.js';
+import { type Item, type LoadDriver } from './load.js';
+import { type EventTap, publishConfirmed } from './tap.js';
+
+const run = promisify(execFile);
+
+/** A message the suite sends that must end in these dead-letter queues, with this reason. */
+export interface Poison {
+  id: string;
+  exceptionType: string;
+  queues: string[];
+}
+
+/** An order the suite delivers out of order: `order.cancelled` before its `order.placed`. */
+export interface ReorderedOrder {
+  orderId: string;
+  userId: string;
+  items: Item[];
+  cancelledEventId: string;
+}
+
+/** What the injections put on the wire, for the checks. */
+export interface Injected {
+  duplicates: string[];
+  reordered: ReorderedOrder[];
+  poison: Poison[];
+}
+
+export interface FaultContext {
+  cluster: Cluster;
+  load: LoadDriver;
+  tap: EventTap;
+  injected: Injected;
+}
+
+export interface Fault {
+  name: string;
+  /** Injects the fault and returns a line for the report once the system is back. */
+  inject(context: FaultContext): Promise<string>;
+}
+
+/** Resolves when every process answers `/health/ready` (database and, for consumers, broker). */
+export async function allReady(cluster: Cluster, timeoutMs = 120_000): Promise<void> {
+  await waitFor(
+    'every service to be ready',
+    async () => {
+      const answers = await Promise.all(
+        cluster.processes.map((p) =>
+          fetch(p.url('/health/ready'), { signal: AbortSignal.timeout(2_000) })
+            .then((r) => r.ok)
+            .catch(() => false),
+        ),
+      );
+      return answers.every(Boolean);
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
+async function rabbitmqctl(...args: string[]): Promise<void> {
+  await run('rabbitmqctl', args, { timeout: 120_000 });
+}
+
+/** `rabbitmqctl stop_app`, a pause, `start_app`: every connection drops, queues recover from disk. */
+export const brokerRestart = (downMs: number): Fault => ({
+  name: 'rabbitmq restart',
+  async inject({ cluster }) {
+    await rabbitmqctl('stop_app');
+    await sleep(downMs);
+    await rabbitmqctl('start_app');
+    await waitFor('the management API', async () => {
+      await management('GET', '/overview');
+      return true;
+    });
+    await allReady(cluster);
+    return `broker down ${downMs} ms (stop_app/start_app)`;
+  },
+});
+
+async function killAndRestart(target: ServiceProcess, cluster: Cluster): Promise<string> {
+  const pid = target.pid;
+  await target.kill('SIGKILL');
+  await sleep(1000);
+  await target.start();
+  await allReady(cluster);
+  return `kill -9 ${target.name} (pid ${pid}), restarted`;
+}
+
+/** `kill -9` of one replica of a service, then a restart of it. */
+export const killService = (service: 'inventory' | 'orders' | 'email'): Fault => ({
+  name: `kill -9 ${service}`,
+  inject: ({ cluster }) => killAndRestart(cluster.of(service)[0]!, cluster),
+});
+
+/** `pg_terminate_backend` of every connection of the services' databases, `rounds` times. */
+export const terminateDatabaseConnections = (rounds: number): Fault => ({
+  name: 'pg_terminate_backend',
+  async inject({ cluster }) {
+    const names = Object.values(cluster.databases).map((database) => database.name);
+    let terminated = 0;
+    for (let round = 0; round < rounds; round++) {
+      const result = await adminQuery(
+        `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS terminated
+           FROM pg_stat_activity WHERE datname = ANY($1) AND pid <> pg_backend_pid()`,
+        [names],
+      );
+      terminated += (result.rows[0] as { terminated: number }).terminated;
+      await sleep(700);
+    }
+    await allReady(cluster);
+    return `${terminated} connections terminated in ${rounds} rounds`;
+  },
+});
+
+/** Publishes a sample of the events seen so far again, same id and body: consumers must no-op. */
+export const duplicateDeliveries = (sample: number): Fault => ({
+  name: 'duplicated deliveries',
+  async inject({ cluster, tap, injected }) {
+    await tap.collect();
+    const candidates = [...tap.events.values()].filter(
+      (event) => event.envelope && hasConsumers(event.type as EventType),
+    );
+    const step = Math.max(1, Math.floor(candidates.length / sample));
+    const chosen = candidates.filter((_, index) => index % step === 0).slice(0, sample);
+    await publishConfirmed(
+      cluster.vhost.url,
+      chosen.map((event) => ({
+        exchange: event.exchange,
+        routingKey: event.routingKey,
+        body: event.content,
+        properties: {
+          ...event.properties,
+          messageId: event.id,
+          headers: event.properties.headers ?? {},
+          persistent: true,
+        },
+      })),
+    );
+    injected.duplicates.push(...chosen.map((event) => event.id));
+    const types = new Set(chosen.map((event) => event.type));
+    return `${chosen.length} events published again (${[...types].join(', ')})`;
+  },
+});
+
+/**
+ * For `count` new orders, `order.cancelled` (stream version 2) is delivered and handled before
+ * `order.placed` (version 1) is even published: the later event first, for certain.
+ */
+export const reorderedDeliveries = (count: number): Fault => ({
+  name: 'reordered deliveries',
+  async inject({ cluster, load, injected }) {
+    const placedLater: OutgoingMessage[] = [];
+    const cancelledFirst: OutgoingMessage[] = [];
+    for (let i = 0; i < count; i++) {
+      const customer = load.customers[i % load.customers.length]!;
+      const orderId = randomUUID();
+      const items: Item[] = [{ sku: 'CABLE-USBC', quantity: 1 + (i % 3) }];
+      const meta = { source: 'orders', subject: orderId, correlationId: `reorder-${i}` };
+      const cancelled = createEvent(
+        'order.cancelled',
+        { orderId, userId: customer.id, reason: 'customer' },
+        { ...meta, streamVersion: 2 },
+      );
+      const placed = createEvent(
+        'order.placed',
+        {
+          orderId,
+          userId: customer.id,
+          items: items.map((item) => ({ ...item, unitPriceCents: 990 })),
+          totalCents: items.reduce((sum, item) => sum + item.quantity * 990, 0),
+          currency: 'EUR',
+        },
+        { ...meta, streamVersion: 1 },
+      );
+      cancelledFirst.push(toAmqpMessage(cancelled, exchangeOf('order.cancelled')));
+      placedLater.push(toAmqpMessage(placed, exchangeOf('order.placed')));
+      injected.reordered.push({
+        orderId,
+        userId: customer.id,
+        items,
+        cancelledEventId: cancelled.id,
+      });
+    }
+    const orderIds = injected.reordered.slice(-count).map((order) => order.orderId);
+    await publishConfirmed(cluster.vhost.url, cancelledFirst);
+    await waitFor('inventory to record the early cancellations', async () => {
+      const [row] = await queryOn<{ n: number }>(
+        cluster.databases.inventory.url,
+        `SELECT count(*)::int AS n FROM reservations WHERE order_id = ANY($1) AND status = 'CANCELLED'`,
+        [orderIds],
+      );
+      return row!.n === count;
+    });
+    await publishConfirmed(cluster.vhost.url, placedLater);
+    return `${count} orders: order.cancelled handled before order.placed was published`;
+  },
+});
+
+const queuesOf = (type: EventType, suffix = '.dlq') =>
+  EVENT_FLOWS[type].consumers.map((service) => `${service}.${type}${suffix}`);
+
+/** One of each kind of bad message, `rounds` times, mixed into the stream. */
+export const poisonMessages = (rounds: number): Fault => ({
+  name: 'poison messages',
+  async inject({ cluster, injected }) {
+    const poison: Poison[] = [];
+    const messages: OutgoingMessage[] = [];
+    const add = (exceptionType: string, type: EventType, message: OutgoingMessage) => {
+      poison.push({ id: message.properties.messageId, exceptionType, queues: queuesOf(type) });
+      messages.push(message);
+    };
+    const raw = (type: EventType, body: string): OutgoingMessage => ({
+      exchange: exchangeOf(type),
+      routingKey: type,
+      body: Buffer.from(body),
+      properties: { messageId: randomUUID(), type, persistent: true, headers: {} },
+    });
+    for (let round = 0; round < rounds; round++) {
+      const orderId = randomUUID();
+      const userId = randomUUID();
+      add('malformed-message', 'order.placed', raw('order.placed', `{"not": json ${round}`));
+      add('malformed-message', 'user.registered', raw('user.registered', '\u0000\u0001binary'));
+      const unknown = toAmqpMessage(
+        createEvent(
+          'order.cancelled',
+          { orderId, userId, reason: 'customer' },
+          { source: 'orders' },
+        ),
+        exchangeOf('order.cancelled'),
+      );
+      const unknownEnvelope = JSON.parse(unknown.body.toString()) as Record<string, unknown>;
+      unknown.body = Buffer.from(JSON.stringify({ ...unknownEnvelope, type: 'order.exploded' }));
+      unknown.properties.type = 'order.exploded';
+      add('unknown-event-type', 'order.cancelled', unknown);
+      const newer = toAmqpMessage(
+        createEvent(
+          'order.placed',
+          {
+            orderId,
+            userId,
+            items: [{ sku: 'CABLE-USBC', quantity: 1, unitPriceCents: 990 }],
+            totalCents: 990,
+            currency: 'EUR',
+          },
+          { source: 'orders', subject: orderId, streamVersion: 1 },
+        ),
+        exchangeOf('order.placed'),
+      );
+      const newerEnvelope = JSON.parse(newer.body.toString()) as Record<string, unknown>;
+      newer.body = Buffer.from(JSON.stringify({ ...newerEnvelope, eventversion: 99 }));
+      (newer.properties.headers as Record<string, unknown>)[EVENT_VERSION_HEADER] = 99;
+      add('unsupported-version', 'order.placed', newer);
+      const invalid = toAmqpMessage(
+        createEvent(
+          'payment.processed',
+          { paymentId: randomUUID(), orderId, userId, amountCents: 990, currency: 'EUR' },
+          { source: 'orders', subject: orderId },
+        ),
+        exchangeOf('payment.processed'),
+      );
+      const invalidEnvelope = JSON.parse(invalid.body.toString()) as {
+        data: Record<string, unknown>;
+      };
+      delete invalidEnvelope.data.amountCents;
+      invalid.body = Buffer.from(JSON.stringify(invalidEnvelope));
+      add('schema-violation', 'payment.processed', invalid);
+      // Valid on the wire, but its recipient is unknown: retried through every level, then
+      // dead-lettered as a handler error.
+      add(
+        'handler-error',
+        'order.confirmed',
+        toAmqpMessage(
+          createEvent(
+            'order.confirmed',
+            { orderId, userId, totalCents: 990, currency: 'EUR' },
+            { source: 'orders', subject: orderId },
+          ),
+          exchangeOf('order.confirmed'),
+        ),
+      );
+    }
+    await publishConfirmed(cluster.vhost.url, messages);
+    injected.poison.push(...poison);
+    const deadLetters = poison.reduce((sum, p) => sum + p.queues.length, 0);
+    return `${poison.length} poison messages (${deadLetters} dead letters expected)`;
+  },
+});

@@ -1,0 +1,197 @@
+import {
+  createTestDatabase,
+  createTestVhost,
+  freePort,
+  startSmtpSink,
+  type TestDatabase,
+  type TestVhost,
+  waitFor,
+} from '@app/testing';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { ensureBuilt, entryOf, root, SERVICES, type Service } from './build.js';
+
+export interface ClusterOptions {
+  /** Prefix of the vhost and databases. */
+  name: string;
+  /** Replicas per service (default 1 each). */
+  replicas?: Partial<Record<Service, number>>;
+  /** Variables added to, or overriding, every service's environment. */
+  env?: Record<string, string>;
+  /** Directory for one log file per process (default var/<name>/<timestamp>). */
+  logDir?: string;
+}
+
+/** One OS process of one replica of a service. */
+export class ServiceProcess {
+  child?: ChildProcess;
+  /** Start count: 1 after the first start, +1 per restart. */
+  starts = 0;
+  private log?: WriteStream;
+
+  constructor(
+    readonly service: Service,
+    readonly replica: number,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+    private readonly logFile: string,
+  ) {}
+
+  get name(): string {
+    return `${this.service}-${this.replica}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  /** Spawns the built service and waits until `/health/ready` answers 200. */
+  async start(readyTimeoutMs = 60_000): Promise<void> {
+    this.starts += 1;
+    this.log ??= createWriteStream(this.logFile, { flags: 'a' });
+    this.log.write(`--- start #${this.starts} at ${new Date().toISOString()}\n`);
+    const child = spawn(process.execPath, ['--enable-source-maps', entryOf(this.service)], {
+      cwd: root,
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(this.log, { end: false });
+    child.stderr.pipe(this.log, { end: false });
+    this.child = child;
+    await waitFor(
+      `${this.name} to be ready`,
+      async () => {
+        if (!this.running) throw new Error(`${this.name} exited; see ${this.logFile}`);
+        return (await fetch(this.url('/health/ready'))).ok;
+      },
+      { timeoutMs: readyTimeoutMs, intervalMs: 100 },
+    );
+  }
+
+  /** Sends `signal` and resolves when the process has exited. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    const stopped = this.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 20_000);
+    await stopped;
+    clearTimeout(timer);
+    this.log?.end();
+    this.log = undefined;
+  }
+}
+
+/**
+ * The four services as separate OS processes, each replica with its own port, on a vhost,
+ * databases and SMTP sink of their own. Unlike the `npm start` launcher, one process can be
+ * killed and restarted while the others run on.
+ */
+export class Cluster {
+  readonly processes: ServiceProcess[] = [];
+  readonly databases = {} as Record<Service, TestDatabase>;
+  vhost!: TestVhost;
+  smtp!: Awaited<ReturnType<typeof startSmtpSink>>;
+  /** The first gateway's operations port (`/metrics`). */
+  opsPort = 0;
+  logDir = '';
+
+  static async start(options: ClusterOptions): Promise<Cluster> {
+    const cluster = new Cluster();
+    try {
+      await cluster.boot(options);
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** The replicas of a service. */
+  of(service: Service): ServiceProcess[] {
+    return this.processes.filter((p) => p.service === service);
+  }
+
+  /** A URL on the first replica of a service. */
+  url(service: Service, path: string): string {
+    return this.of(service)[0]!.url(path);
+  }
+
+  private async boot(options: ClusterOptions): Promise<void> {
+    ensureBuilt();
+    this.logDir =
+      options.logDir ??
+      join(root, 'var', options.name, new Date().toISOString().replace(/[:.]/g, '-'));
+    mkdirSync(this.logDir, { recursive: true });
+    this.vhost = await createTestVhost(options.name);
+    this.smtp = await startSmtpSink();
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    for (const service of SERVICES) {
+      this.databases[service] = await createTestDatabase(`${options.name}_${service}`);
+    }
+    const shared: Record<string, string> = {
+      NODE_ENV: 'test',
+      AMQP_URL: this.vhost.url,
+      SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
+      JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      RETRY_DELAYS: '200ms,500ms,1s',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      LOG_LEVEL: 'info',
+      ...options.env,
+    };
+    const ports = new Map<Service, number[]>();
+    for (const service of SERVICES) {
+      const count = options.replicas?.[service] ?? 1;
+      ports.set(service, await Promise.all(Array.from({ length: count }, () => freePort())));
+    }
+    shared.USERS_URL = `http://127.0.0.1:${ports.get('users')![0]}`;
+    const opsPorts = await Promise.all(ports.get('orders')!.map(() => freePort()));
+    this.opsPort = opsPorts[0]!;
+    for (const service of SERVICES) {
+      ports.get(service)!.forEach((port, index) => {
+        const replica = index + 1;
+        const env: Record<string, string> = {
+          ...shared,
+          DATABASE_URL: this.databases[service].url,
+          PORT: String(port),
+          ...(service === 'orders' ? { OPS_PORT: String(opsPorts[index]) } : {}),
+        };
+        const name = `${service}-${replica}`;
+        this.processes.push(
+          new ServiceProcess(service, replica, port, env, join(this.logDir, `${name}.log`)),
+        );
+      });
+    }
+    // Users first (the gateway needs it), then the rest in parallel.
+    await Promise.all(this.of('users').map((p) => p.start()));
+    await Promise.all(this.processes.filter((p) => p.service !== 'users').map((p) => p.start()));
+    await waitFor('the catalog projection', async () => {
+      const products = (await (await fetch(this.url('orders', '/products'))).json()) as unknown[];
+      return products.length >= 6;
+    });
+  }
+
+  /** Stops every process gracefully and removes the vhost, databases and SMTP sink. */
+  async stop(): Promise<void> {
+    await Promise.all(this.processes.map((p) => p.stop()));
+    await this.smtp?.close();
+    await this.vhost?.dispose();
+    for (const database of Object.values(this.databases)) await database.dispose();
+  }
+}
