@@ -19,11 +19,9 @@ import { createTestDatabase, createTestVhost } from '@app/testing';
 import { Logger } from '@nestjs/common';
 import amqplib, { type Channel, type ConfirmChannel } from 'amqplib';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { machine, updateDocSection, versionOf, writeResults } from './lib/report.js';
 
 Logger.overrideLogger(['error']);
 const N = Number(process.env.BENCH_MESSAGES ?? 50_000);
@@ -31,7 +29,6 @@ const N_PIPELINE = Number(process.env.BENCH_PIPELINE_MESSAGES ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WINDOW = 256; // confirm window: unconfirmed publishes in flight
 const PREFETCH = 256;
-const root = join(import.meta.dirname, '..');
 
 const vhost = await createTestVhost('bench');
 const database = await createTestDatabase('bench');
@@ -367,27 +364,11 @@ const table = [
 ].join('\n');
 console.log(table);
 
-const versions = (name: string) =>
-  (
-    JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as {
-      version: string;
-    }
-  ).version;
-const rabbit = (await (
-  await fetch('http://127.0.0.1:15672/api/overview', {
-    headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
-  })
-).json()) as { rabbitmq_version: string };
-const [pgVersion] = await dataSource.query<{ server_version: string }[]>('SHOW server_version');
-const server_version = pgVersion?.server_version ?? '?';
+const host = await machine();
 const meta = {
-  date: new Date().toISOString(),
-  machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
-  node: process.version,
-  rabbitmq: rabbit.rabbitmq_version,
-  postgresql: server_version,
-  amqplib: versions('amqplib'),
-  'amqp-connection-manager': versions('amqp-connection-manager'),
+  ...host,
+  amqplib: versionOf('amqplib'),
+  'amqp-connection-manager': versionOf('amqp-connection-manager'),
   settings: {
     messages: N,
     pipelineMessages: N_PIPELINE,
@@ -399,13 +380,8 @@ const meta = {
     persistent: true,
   },
 };
-mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-writeFileSync(
-  join(root, 'bench', 'results', 'messaging.json'),
-  JSON.stringify({ ...meta, results, medians: m }, null, 2),
-);
+writeResults('messaging', { ...meta, results, medians: m });
 const section = [
-  '<!-- messaging:start -->',
   '## Messaging transport (`npm run bench:messaging`)',
   '',
   `${meta.date.slice(0, 10)} on ${meta.machine}; Node ${meta.node}, RabbitMQ ${meta.rabbitmq}, PostgreSQL ${meta.postgresql}, amqplib ${meta.amqplib}, amqp-connection-manager ${meta['amqp-connection-manager']}.`,
@@ -416,21 +392,8 @@ const section = [
   `Where the pipeline's time goes: decoding one message (JSON parse, envelope and payload validation with Ajv) takes ${decodeUs.toFixed(1)} µs here, ${((decodeUs / (1e6 / m['consume libs/messaging (pipeline, no database)']!)) * 100).toFixed(0)}% of the pipeline's ${(1e6 / m['consume libs/messaging (pipeline, no database)']!).toFixed(0)} µs per message; the rest is the per-message promises of the isolation lock, the per-subject chain, the handler invocation and tracing context, and the ack. With the inbox, the PostgreSQL transaction dominates (${(1e6 / m['consume libs/messaging (full pipeline with inbox)']!).toFixed(0)} µs per message at the prefetch's concurrency).`,
   '',
   'Rows: *publish* is publish-with-confirms (`mandatory`, persistent) until every confirm is in. *consume raw* acks each message as it arrives; *consume libs/messaging (transport)* does the same through the reconnecting channel of libs/messaging (amqp-connection-manager), the transport alone. *pipeline, no database* is the libs/messaging consumer with envelope parsing, version check, Ajv validation, per-subject ordering and ack, and a no-op handler run without a transaction. *full pipeline with inbox* adds, per message, a PostgreSQL transaction with the inbox insert (`ON CONFLICT DO NOTHING`) and `statement_timeout` in one statement: BEGIN, that statement and COMMIT are three round trips and an fsync per message, which is where its time goes. *outbox commits* are transactions of one outbox insert each, from 8 concurrent writers, without and with `pg_notify` (the cost LISTEN/NOTIFY wake-ups would add to every business transaction).',
-  '<!-- messaging:end -->',
 ].join('\n');
-const docPath = join(root, 'docs', 'benchmarks.md');
-const readDoc = () => {
-  try {
-    return readFileSync(docPath, 'utf8');
-  } catch {
-    return '# Benchmarks\n\nFigures from this machine, written by the benchmark scripts. Compare only within one run.\n\n';
-  }
-};
-let doc = readDoc();
-doc = doc.includes('<!-- messaging:start -->')
-  ? doc.replace(/<!-- messaging:start -->[\s\S]*<!-- messaging:end -->/, section)
-  : `${doc.trimEnd()}\n\n${section}\n`;
-writeFileSync(docPath, doc);
+updateDocSection('messaging', section);
 
 await dataSource.destroy();
 await raw.close();

@@ -1,0 +1,403 @@
+// npm run bench (part 3): the four services as separate processes, an open-loop loader driving
+// POST /orders at fixed rates, and what it costs: HTTP latency, placed -> CONFIRMED latency
+// from the event store's times, orders/s reaching CONFIRMED, CPU and RSS of every process, and
+// the database commits and broker messages one order costs.
+import { management } from '@app/testing';
+import http from 'node:http';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster } from '../test/support/cluster.js';
+import { queryOn } from '../test/support/db.js';
+import { call } from '../test/support/http.js';
+import { median, percentile, pidsNamed, ProcessSampler } from './lib/process-stats.js';
+import { machine, markdownTable, updateDocSection, writeResults } from './lib/report.js';
+
+const STEP_SECONDS = Number(process.env.BENCH_E2E_STEP_SECONDS ?? 20);
+const WARMUP_SECONDS = 3;
+const FIXED_RATES = (process.env.BENCH_E2E_RATES ?? '50,100,200').split(',').map(Number);
+const CUSTOMERS = 50;
+const SKUS = ['KEYBOARD-MX', 'MOUSE-WL', 'MONITOR-27', 'HEADPHONES-NC', 'CABLE-USBC'];
+
+export interface StepResult {
+  offered: number;
+  sent: number;
+  accepted: number;
+  httpErrors: number;
+  httpP50: number;
+  httpP99: number;
+  confirmed: number;
+  confirmedPerSecond: number;
+  confirmP50: number;
+  confirmP99: number;
+  /** Orders still PENDING 10 s after the step's last request. */
+  backlog: number;
+  sustained: boolean;
+  processes: Record<string, { cpuPercent: number; rssMb: number }>;
+  /** Per order: commits in each database, messages published and delivered by the broker. */
+  perOrder: { commits: Record<string, number>; published: number; delivered: number };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+/** One POST /orders over a keep-alive connection: status and milliseconds. */
+function postOrder(
+  port: number,
+  token: string,
+  body: string,
+): Promise<{ status: number; ms: number; orderId?: string }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/orders',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${token}`,
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const ms = performance.now() - started;
+          let orderId: string | undefined;
+          try {
+            orderId = (JSON.parse(Buffer.concat(chunks).toString()) as { orderId?: string })
+              .orderId;
+          } catch {
+            // not JSON: counted as an error by its status
+          }
+          resolve({ status: response.statusCode ?? 0, ms, orderId });
+        });
+      },
+    );
+    request.on('error', () => resolve({ status: 0, ms: performance.now() - started }));
+    request.end(body);
+  });
+}
+
+async function commitsByDatabase(cluster: Cluster): Promise<Record<string, number>> {
+  const names = Object.fromEntries(Object.entries(cluster.databases).map(([s, d]) => [d.name, s]));
+  const rows = await queryOn<{ datname: string; xact_commit: string }>(
+    cluster.databases.orders.url,
+    `SELECT datname, xact_commit FROM pg_stat_database WHERE datname = ANY($1)`,
+    [Object.keys(names)],
+  );
+  return Object.fromEntries(rows.map((row) => [names[row.datname]!, Number(row.xact_commit)]));
+}
+
+async function brokerCounts(cluster: Cluster): Promise<{ published: number; delivered: number }> {
+  const vhost = await management<{ message_stats?: { publish?: number; deliver_get?: number } }>(
+    'GET',
+    `/vhosts/${encodeURIComponent(cluster.vhost.name)}`,
+  );
+  return {
+    published: vhost.message_stats?.publish ?? 0,
+    delivered: vhost.message_stats?.deliver_get ?? 0,
+  };
+}
+
+async function runStep(
+  cluster: Cluster,
+  tokens: string[],
+  rate: number,
+  sampler: ProcessSampler,
+): Promise<StepResult> {
+  const port = cluster.of('orders')[0]!.port;
+  const total = Math.round(rate * (STEP_SECONDS + WARMUP_SECONDS));
+  const warmup = Math.round(rate * WARMUP_SECONDS);
+  const results: Promise<{ status: number; ms: number; orderId?: string; measured: boolean }>[] =
+    [];
+  let commitsBefore: Record<string, number> = {};
+  let brokerBefore = { published: 0, delivered: 0 };
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    if (i === warmup) {
+      sampler.start();
+      commitsBefore = await commitsByDatabase(cluster);
+      brokerBefore = await brokerCounts(cluster);
+    }
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const body = JSON.stringify({
+      items: [{ sku: SKUS[i % SKUS.length], quantity: 1 + (i % 2) }],
+    });
+    const measured = i >= warmup;
+    results.push(
+      postOrder(port, tokens[i % tokens.length]!, body).then((r) => ({ ...r, measured })),
+    );
+  }
+  const answers = (await Promise.all(results)).filter((r) => r.measured);
+  const measuredIds = answers.map((r) => r.orderId).filter((id): id is string => !!id);
+  // Let the pipeline finish what the step started, then read when each order was confirmed.
+  let backlog = 0;
+  for (let waited = 0; waited < 10_000; waited += 250) {
+    const [row] = await queryOn<{ n: number }>(
+      cluster.databases.orders.url,
+      `SELECT count(*)::int AS n FROM orders_view WHERE status = 'PENDING'`,
+    );
+    backlog = row!.n;
+    if (!backlog) break;
+    await sleep(250);
+  }
+  const processes = sampler.stop();
+  const commitsAfter = await commitsByDatabase(cluster);
+  const brokerAfter = await brokerCounts(cluster);
+  const timings = await queryOn<{ placed: Date; confirmed: Date | null }>(
+    cluster.databases.orders.url,
+    `SELECT min(occurred_at) FILTER (WHERE type = 'order.placed') AS placed,
+            min(occurred_at) FILTER (WHERE type = 'order.confirmed') AS confirmed
+       FROM order_events WHERE stream_id = ANY($1::uuid[]) GROUP BY stream_id`,
+    [measuredIds],
+  );
+  const confirmLatencies = timings
+    .filter((t) => t.confirmed)
+    .map((t) => t.confirmed!.getTime() - t.placed.getTime());
+  const stepStart = Math.min(...timings.map((t) => t.placed.getTime()));
+  const stepEnd = stepStart + STEP_SECONDS * 1000;
+  const confirmedInWindow = timings.filter(
+    (t) => t.confirmed && t.confirmed.getTime() <= stepEnd,
+  ).length;
+  const ok = answers.filter((r) => r.status === 202);
+  const orders = Math.max(1, ok.length);
+  const perOrder = {
+    commits: Object.fromEntries(
+      Object.entries(commitsAfter).map(([service, n]) => [
+        service,
+        Math.round(((n - (commitsBefore[service] ?? 0)) / orders) * 10) / 10,
+      ]),
+    ),
+    published: Math.round(((brokerAfter.published - brokerBefore.published) / orders) * 10) / 10,
+    delivered: Math.round(((brokerAfter.delivered - brokerBefore.delivered) / orders) * 10) / 10,
+  };
+  const confirmedPerSecond = confirmedInWindow / STEP_SECONDS;
+  const confirmP99 = percentile(confirmLatencies, 99);
+  return {
+    offered: rate,
+    sent: answers.length,
+    accepted: ok.length,
+    httpErrors: answers.length - ok.length,
+    httpP50: round(median(ok.map((r) => r.ms))),
+    httpP99: round(
+      percentile(
+        ok.map((r) => r.ms),
+        99,
+      ),
+    ),
+    confirmed: confirmLatencies.length,
+    confirmedPerSecond: round(confirmedPerSecond),
+    confirmP50: round(median(confirmLatencies)),
+    confirmP99: round(confirmP99),
+    backlog,
+    // Sustained: (nearly) everything offered was accepted and confirmed within the step, with
+    // no backlog left and a p99 that did not run away.
+    sustained:
+      ok.length >= answers.length * 0.99 &&
+      confirmedPerSecond >= rate * 0.95 &&
+      backlog === 0 &&
+      confirmP99 < 1_000,
+    processes,
+    perOrder,
+  };
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+export async function runE2eBench(): Promise<{ steps: StepResult[]; highestSustained: number }> {
+  const cluster = await Cluster.start({
+    name: 'bench',
+    env: {
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+      ORDER_RESERVATION_TIMEOUT: '30m',
+      ORDER_PAYMENT_TIMEOUT: '30m',
+    },
+  });
+  try {
+    await queryOn(
+      cluster.databases.inventory.url,
+      `UPDATE stock SET on_hand = on_hand + 10000000 WHERE sku <> 'LAMP-LTD'`,
+    );
+    const tokens: string[] = [];
+    for (let i = 0; i < CUSTOMERS; i++) {
+      const email = `bench${i}.${cluster.vhost.name}@example.test`;
+      const password = `bench-password-${i}`;
+      await call(cluster.url('orders', '/users'), {
+        body: { email, name: `Bench ${i}`, password },
+      });
+      const token = await call(cluster.url('orders', '/auth/token'), { body: { email, password } });
+      tokens.push((token.body as { accessToken: string }).accessToken);
+    }
+    const groups: Record<string, () => number[]> = {};
+    for (const p of cluster.processes) groups[p.service] = () => (p.pid ? [p.pid] : []);
+    groups.rabbitmq = () => pidsNamed('beam.smp');
+    groups.postgres = () => pidsNamed('postgres');
+    const sampler = new ProcessSampler(groups);
+    const steps: StepResult[] = [];
+    const log = (step: StepResult) =>
+      console.log(
+        `[e2e] ${step.offered}/s: http p50 ${step.httpP50} p99 ${step.httpP99} ms; confirmed ${step.confirmedPerSecond}/s, placed->CONFIRMED p50 ${step.confirmP50} p99 ${step.confirmP99} ms; backlog ${step.backlog}; ${step.sustained ? 'sustained' : 'NOT sustained'}`,
+      );
+    for (const rate of FIXED_RATES) {
+      const step = await runStep(cluster, tokens, rate, sampler);
+      steps.push(step);
+      log(step);
+    }
+    // Then upwards from the last fixed rate until a step is not sustained.
+    let rate = FIXED_RATES.at(-1)!;
+    while (steps.at(-1)!.sustained && rate < 2_000) {
+      rate += rate >= 300 ? 100 : 50;
+      const step = await runStep(cluster, tokens, rate, sampler);
+      steps.push(step);
+      log(step);
+    }
+    const highestSustained = Math.max(0, ...steps.filter((s) => s.sustained).map((s) => s.offered));
+    return { steps, highestSustained };
+  } finally {
+    agent.destroy();
+    await cluster.stop();
+  }
+}
+
+const TARGETS = {
+  sustainedRate: 300,
+  p99ConfirmAtSustained: 250,
+  httpP99At100: 20,
+  confirmP99At100: 50,
+  rssMb: 150,
+};
+
+/** The doc section: steps, targets, and what one order costs. */
+function report(
+  host: Awaited<ReturnType<typeof machine>>,
+  steps: StepResult[],
+  highest: number,
+): string {
+  const services = ['orders', 'users', 'inventory', 'email'];
+  const table = markdownTable(
+    [
+      'offered/s',
+      'accepted',
+      'HTTP p50 / p99 ms',
+      'CONFIRMED/s',
+      'placed -> CONFIRMED p50 / p99 ms',
+      'backlog',
+      'sustained',
+      ...services.map((s) => `${s} CPU% / RSS MB`),
+      'RabbitMQ CPU%',
+      'PostgreSQL CPU%',
+    ],
+    steps.map((step) => [
+      step.offered,
+      step.accepted,
+      `${step.httpP50} / ${step.httpP99}`,
+      step.confirmedPerSecond,
+      `${step.confirmP50} / ${step.confirmP99}`,
+      step.backlog,
+      step.sustained ? 'yes' : 'no',
+      ...services.map(
+        (s) => `${step.processes[s]?.cpuPercent ?? '?'} / ${step.processes[s]?.rssMb ?? '?'}`,
+      ),
+      step.processes.rabbitmq?.cpuPercent ?? '?',
+      step.processes.postgres?.cpuPercent ?? '?',
+    ]),
+    ['r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const at100 = steps.find((step) => step.offered === 100);
+  const atBest = steps.find((step) => step.offered === highest);
+  const maxRss = Math.max(
+    ...steps.flatMap((step) => services.map((s) => step.processes[s]?.rssMb ?? 0)),
+  );
+  const met = (ok: boolean | undefined) => (ok ? 'met' : 'missed');
+  const targets = markdownTable(
+    ['target', 'measured', ''],
+    [
+      [
+        `at least ${TARGETS.sustainedRate} orders/s reaching CONFIRMED, sustained`,
+        `${highest} orders/s`,
+        met(highest >= TARGETS.sustainedRate),
+      ],
+      [
+        `p99 placed -> CONFIRMED at most ${TARGETS.p99ConfirmAtSustained} ms at that rate`,
+        atBest ? `${atBest.confirmP99} ms at ${highest}/s` : '-',
+        met(
+          !!atBest &&
+            highest >= TARGETS.sustainedRate &&
+            atBest.confirmP99 <= TARGETS.p99ConfirmAtSustained,
+        ),
+      ],
+      [
+        `at 100 orders/s, p99 of POST /orders at most ${TARGETS.httpP99At100} ms`,
+        at100 ? `${at100.httpP99} ms` : '-',
+        met(!!at100 && at100.httpP99 <= TARGETS.httpP99At100),
+      ],
+      [
+        `at 100 orders/s, p99 placed -> CONFIRMED at most ${TARGETS.confirmP99At100} ms`,
+        at100 ? `${at100.confirmP99} ms` : '-',
+        met(!!at100 && at100.confirmP99 <= TARGETS.confirmP99At100),
+      ],
+      [
+        `each service at most ${TARGETS.rssMb} MB RSS`,
+        `${maxRss} MB at most`,
+        met(maxRss <= TARGETS.rssMb),
+      ],
+    ],
+    ['l', 'r', 'l'],
+  );
+  // The ceiling: CPU milliseconds one order costs in each process, at the highest sustained step.
+  const basis = atBest ?? steps[0]!;
+  const cpuMsPerOrder = Object.fromEntries(
+    Object.entries(basis.processes).map(([group, figures]) => [
+      group,
+      (figures.cpuPercent * 10) / basis.offered,
+    ]),
+  );
+  const totalCpuMs = Object.values(cpuMsPerOrder).reduce((a, b) => a + b, 0);
+  const cores = os.cpus().length;
+  const predicted = Math.round((cores * 1000) / totalCpuMs);
+  const commits = Object.entries(basis.perOrder.commits)
+    .map(([db, n]) => `${db} ${n}`)
+    .join(', ');
+  const totalCommits = Object.values(basis.perOrder.commits).reduce((a, b) => a + b, 0);
+  const ceiling = [
+    `What one order costs, measured at ${basis.offered} orders/s (CPU from /proc, commits from \`pg_stat_database\`, messages from the vhost's counters in the management API):`,
+    '',
+    `- **database commits**: ${Math.round(totalCommits * 10) / 10} per order (${commits}). Placing it commits the event store, read model, idempotency key and outbox row once; each consumed event then costs its handler's transaction (inbox row and effects, plus the outbox row of the event it raises), the relay's \`UPDATE ... sent_at\` per batch and the crash-suspect markers only for redeliveries.`,
+    `- **broker messages**: ${basis.perOrder.published} published and ${basis.perOrder.delivered} delivered per order (order.placed to inventory, inventory.reserved to orders, order.confirmed to email).`,
+    `- **CPU**: ${Object.entries(cpuMsPerOrder)
+      .map(([group, ms]) => `${group} ${ms.toFixed(2)} ms`)
+      .join(
+        ', ',
+      )}: ${totalCpuMs.toFixed(1)} ms of CPU per order in all. ${cores} cores give ${cores * 1000} ms of CPU a second, so this machine's ceiling is about **${predicted} orders/s** if every process could use every idle cycle; achieved: ${highest} orders/s sustained.`,
+  ].join('\n');
+  return [
+    '## 3. End to end: the four services as processes (`npm run bench`)',
+    '',
+    `${host.date.slice(0, 10)} on ${host.machine}; Node ${host.node}, RabbitMQ ${host.rabbitmq}, PostgreSQL ${host.postgresql}. One process per service (LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}, one JSON log line per request and per handled event), the loader in this process on the same cores.`,
+    `Settings: ${CUSTOMERS} customers, an open-loop loader (requests sent on schedule whatever the answers) posting one-item orders at each offered rate for ${STEP_SECONDS} s after ${WARMUP_SECONDS} s of warm-up; then up in steps until a step is not sustained (accepted >= 99%, CONFIRMED/s >= 95% of offered within the step, no backlog 10 s later, p99 placed -> CONFIRMED under 1 s). placed -> CONFIRMED is read from the event store (\`occurred_at\` of \`order.placed\` and \`order.confirmed\`). CPU in % of one core; RSS is the peak sampled every 0.5 s.`,
+    '',
+    table,
+    '',
+    '### Targets',
+    '',
+    targets,
+    '',
+    '### The ceiling',
+    '',
+    ceiling,
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await runE2eBench();
+  const host = await machine();
+  writeResults('e2e', { ...host, stepSeconds: STEP_SECONDS, targets: TARGETS, ...result });
+  const section = report(host, result.steps, result.highestSustained);
+  console.log(section);
+  updateDocSection('e2e', section);
+}
