@@ -60,11 +60,17 @@ export class ServiceProcess {
     this.starts += 1;
     this.log ??= createWriteStream(this.logFile, { flags: 'a' });
     this.log.write(`--- start #${this.starts} at ${new Date().toISOString()}\n`);
-    const child = spawn(process.execPath, ['--enable-source-maps', entryOf(this.service)], {
-      cwd: root,
-      env: { ...process.env, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // SERVICE_NODE_ARGS adds node flags to every service (for example a --cpu-prof run).
+    const extra = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(
+      process.execPath,
+      [...extra, '--enable-source-maps', entryOf(this.service)],
+      {
+        cwd: root,
+        env: { ...process.env, ...this.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child.stdout.pipe(this.log, { end: false });
     child.stderr.pipe(this.log, { end: false });
     this.child = child;
