@@ -1,27 +1,21 @@
-import {
-  createTestDatabase,
-  createTestVhost,
-  freePort,
-  startSmtpSink,
-  type TestDatabase,
-  type TestVhost,
-  waitFor,
-} from '@app/testing';
+import { freePort, waitFor } from '@app/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureBuilt, root, SERVICES, type Service } from '../support/build.js';
+import { root, SERVICES, type Service } from '../support/build.js';
+import {
+  OnTestInfrastructure,
+  TestInfrastructure,
+  waitForCatalog,
+} from '../support/infrastructure.js';
 
 export { SERVICES, type Service };
 export { call } from '../support/http.js';
 
 /** The four services as separate processes, started by the same launcher as `npm start`. */
-export class System {
+export class System extends OnTestInfrastructure {
   readonly ports = {} as Record<Service, number>;
-  readonly databases = {} as Record<Service, TestDatabase>;
-  vhost!: TestVhost;
   /** The gateway's operations port (`/metrics`). */
   opsPort = 0;
-  smtp!: Awaited<ReturnType<typeof startSmtpSink>>;
   private launcher?: ChildProcess;
   readonly logs: string[] = [];
 
@@ -37,12 +31,9 @@ export class System {
   }
 
   private async boot(env: Record<string, string>): Promise<void> {
-    ensureBuilt();
-    this.vhost = await createTestVhost('e2e');
-    this.smtp = await startSmtpSink();
+    this.infrastructure = await TestInfrastructure.create('e2e');
     const serviceEnv: Record<string, string> = {};
     for (const service of SERVICES) {
-      this.databases[service] = await createTestDatabase(`e2e_${service}`);
       this.ports[service] = await freePort();
       serviceEnv[`${service.toUpperCase()}_DATABASE_URL`] = this.databases[service].url;
       serviceEnv[`${service.toUpperCase()}_PORT`] = String(this.ports[service]);
@@ -51,14 +42,10 @@ export class System {
       cwd: root,
       env: {
         ...process.env,
-        NODE_ENV: 'test',
-        AMQP_URL: this.vhost.url,
+        ...this.infrastructure.sharedEnv(),
         USERS_URL: `http://127.0.0.1:${this.ports.users}`,
         ORDERS_OPS_PORT: String((this.opsPort = await freePort())),
-        SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
-        RETRY_DELAYS: '200ms,500ms,1s',
         RATE_LIMIT_PER_MINUTE: '1000',
-        LOG_LEVEL: 'info',
         ...serviceEnv,
         ...env,
       },
@@ -81,10 +68,7 @@ export class System {
         throw new Error(`${error.message}\n${this.logs.slice(-30).join('\n')}`);
       });
     }
-    await waitFor('the catalog projection', async () => {
-      const products = (await (await fetch(this.url('orders', '/products'))).json()) as unknown[];
-      return products.length >= 6;
-    });
+    await waitForCatalog(this.url('orders', ''));
   }
 
   /** Stops the services gracefully and removes the vhost, databases and SMTP sink. */
@@ -94,8 +78,6 @@ export class System {
       this.launcher.kill('SIGTERM');
       await exited;
     }
-    await this.smtp?.close();
-    await this.vhost?.dispose();
-    for (const database of Object.values(this.databases)) await database.dispose();
+    await this.infrastructure?.dispose();
   }
 }

@@ -1,12 +1,12 @@
 import { createEvent, EVENT_FLOWS, type EventType, exchangeOf, hasConsumers } from '@app/events';
 import { EVENT_VERSION_HEADER, type OutgoingMessage, toAmqpMessage } from '@app/messaging';
-import { adminQuery, management, waitFor } from '@app/testing';
+import { adminQuery, management, queryOn, waitFor } from '@app/testing';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { SERVICES } from '../support/build.js';
 import { type Cluster, type ServiceProcess } from '../support/cluster.js';
-import { queryOn } from '../support/db.js';
 import { type Item, type LoadDriver } from './load.js';
 import { type EventTap, publishConfirmed } from './tap.js';
 
@@ -74,7 +74,7 @@ export const brokerRestart = (downMs: number): Fault => ({
   name: 'rabbitmq restart',
   async inject({ cluster }) {
     await rabbitmqctl('stop_app');
-    await sleep(downMs);
+    await sleep(downMs); // the outage itself
     await rabbitmqctl('start_app');
     await waitFor('the management API', async () => {
       await management('GET', '/overview');
@@ -85,10 +85,13 @@ export const brokerRestart = (downMs: number): Fault => ({
   },
 });
 
+/** How long a killed replica stays down: the fault's duration, not a wait for anything. */
+const KILLED_FOR_MS = 1_000;
+
 async function killAndRestart(target: ServiceProcess, cluster: Cluster): Promise<string> {
   const pid = target.pid;
   await target.kill('SIGKILL');
-  await sleep(1000);
+  await sleep(KILLED_FOR_MS);
   await target.start();
   await allReady(cluster);
   return `kill -9 ${target.name} (pid ${pid}), restarted`;
@@ -113,7 +116,15 @@ export const terminateDatabaseConnections = (rounds: number): Fault => ({
         [names],
       );
       terminated += (result.rows[0] as { terminated: number }).terminated;
-      await sleep(700);
+      // The next round hits the connections the services opened again, not an empty pool.
+      await waitFor('the services to reconnect to PostgreSQL', async () => {
+        const [row] = await queryOn<{ n: number }>(
+          cluster.databases.orders.url,
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1) AND pid <> pg_backend_pid()`,
+          [names],
+        );
+        return row!.n >= SERVICES.length;
+      });
     }
     await allReady(cluster);
     return `${terminated} connections terminated in ${rounds} rounds`;

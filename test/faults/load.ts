@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call } from '../support/http.js';
+import { prng } from '../support/prng.js';
 
 /** What the customer plans to do with an order once it is accepted. */
 export type Plan = 'pay' | 'cancel' | 'cancel-early' | 'keep';
@@ -41,18 +42,6 @@ export interface OrderRequest {
 export interface HttpFailure {
   at: number;
   what: string;
-}
-
-/** A small deterministic PRNG (mulberry32), so a run can be repeated with its seed. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;

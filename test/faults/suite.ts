@@ -1,8 +1,7 @@
-import { waitFor } from '@app/testing';
+import { queryOn, waitFor } from '@app/testing';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { queryOn } from '../support/db.js';
 import { Cluster } from '../support/cluster.js';
 import { call } from '../support/http.js';
 import {
@@ -17,7 +16,7 @@ import {
 } from './faults.js';
 import { LoadDriver } from './load.js';
 import { EventTap } from './tap.js';
-import { inFlight, type Phase, type Verdict, verify } from './verify.js';
+import { inFlight, missingEmails, type Phase, type Verdict, verify } from './verify.js';
 
 export interface SuiteOptions {
   customers: number;
@@ -120,7 +119,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
     log(
       `[faults] load: ${options.ordersPerSecond} orders/s from ${options.customers} customers (seed ${options.seed})`,
     );
-    await sleep(options.gapMs);
+    await sleep(options.gapMs); // load with no fault
     for (const fault of faults) {
       const startedAt = load.now();
       log(`[faults] t=${(startedAt / 1000).toFixed(1)}s inject: ${fault.name}`);
@@ -128,28 +127,38 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
       const recoveryMs = load.now() - startedAt;
       phases.push({ name: fault.name, startedAt, recoveryMs, note });
       log(`[faults]   ${note}; ready again after ${(recoveryMs / 1000).toFixed(1)}s`);
-      await sleep(options.gapMs);
+      await sleep(options.gapMs); // load between faults
     }
-    while (load.requests.length < options.minOrders || load.now() < options.minDurationMs) {
-      await sleep(250);
-    }
+    await waitFor(
+      `${options.minOrders} orders over ${options.minDurationMs} ms`,
+      () => load.requests.length >= options.minOrders && load.now() >= options.minDurationMs,
+      {
+        timeoutMs: options.minDurationMs + (options.minOrders / options.ordersPerSecond) * 2_000,
+        intervalMs: 250,
+      },
+    );
     log(
       `[faults] t=${(load.now() / 1000).toFixed(1)}s stopping the load after ${load.requests.length} orders; waiting for follow-ups`,
     );
     await load.stop();
+    // Settled: nothing in a queue or an outbox, no PENDING order, and every email-worthy event
+    // the tap saw has its email at the sink (the broker's queue figures lag by a few seconds).
+    const poisonIds = new Set(context.injected.poison.map((p) => p.id));
     let busy: string[] = [];
     await waitFor(
       'the system to settle',
       async () => {
         busy = await inFlight(cluster).catch((error: Error) => [error.message]);
-        return busy.length === 0;
+        if (busy.length) return false;
+        await tap.collect();
+        const emails = missingEmails(tap, load, cluster.smtp.mails, poisonIds).length;
+        if (emails) busy = [`${emails} emails not at the sink yet`];
+        return emails === 0;
       },
       { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 500 },
     ).catch(() =>
       log(`[faults] still in flight after ${SETTLE_TIMEOUT_MS} ms: ${busy.join('; ')}`),
     );
-    // Emails in flight for events just consumed: give the sink a moment, then check.
-    await sleep(1_000);
     const verdict = await verify({
       cluster,
       load,

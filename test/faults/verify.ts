@@ -1,11 +1,10 @@
 import { type CloudEvent } from '@app/events';
-import { management, type ReceivedMail } from '@app/testing';
-import amqplib, { type GetMessage } from 'amqplib';
+import { BrokerProbe, management, queryOn, type ReceivedMail } from '@app/testing';
+import { type GetMessage } from 'amqplib';
 import { type Cluster } from '../support/cluster.js';
-import { queryOn as query } from '../support/db.js';
 import { type Injected } from './faults.js';
 import { type Item, type LoadDriver, type OrderRequest } from './load.js';
-import { type EventTap } from './tap.js';
+import { type EventTap, type TappedEvent } from './tap.js';
 
 /** One period of the run: the baseline, then each fault from its injection to the next one. */
 export interface Phase {
@@ -71,7 +70,7 @@ export async function queueDepths(cluster: Cluster): Promise<{ name: string; mes
 export async function pendingOutbox(cluster: Cluster): Promise<Record<string, number>> {
   const pending: Record<string, number> = {};
   for (const [service, database] of Object.entries(cluster.databases)) {
-    const [row] = await query<{ n: number }>(
+    const [row] = await queryOn<{ n: number }>(
       database.url,
       `SELECT count(*)::int AS n FROM messaging_outbox WHERE sent_at IS NULL`,
     );
@@ -88,7 +87,7 @@ export async function inFlight(cluster: Cluster): Promise<string[]> {
   for (const [service, n] of Object.entries(await pendingOutbox(cluster))) {
     if (n) busy.push(`${service} outbox: ${n}`);
   }
-  const [pending] = await query<{ n: number }>(
+  const [pending] = await queryOn<{ n: number }>(
     cluster.databases.orders.url,
     `SELECT count(*)::int AS n FROM orders_view WHERE status = 'PENDING'`,
   );
@@ -99,25 +98,43 @@ export async function inFlight(cluster: Cluster): Promise<string[]> {
 /** Takes every message off every DLQ of the vhost. */
 async function drainDeadLetters(cluster: Cluster): Promise<Map<string, GetMessage[]>> {
   const queues = (await queueDepths(cluster)).filter((q) => q.name.endsWith('.dlq'));
-  const connection = await amqplib.connect(cluster.vhost.url);
-  const drained = new Map<string, GetMessage[]>();
+  const probe = await BrokerProbe.open(cluster.vhost.url);
   try {
-    const channel = await connection.createChannel();
-    for (const { name } of queues) {
-      const messages: GetMessage[] = [];
-      for (
-        let m = await channel.get(name, { noAck: true });
-        m;
-        m = await channel.get(name, { noAck: true })
-      ) {
-        messages.push(m);
-      }
-      drained.set(name, messages);
-    }
+    const drained = new Map<string, GetMessage[]>();
+    for (const { name } of queues) drained.set(name, await probe.drain(name));
+    return drained;
   } finally {
-    await connection.close().catch(() => undefined);
+    await probe.close();
   }
-  return drained;
+}
+
+/**
+ * Events the tap saw that must reach a customer by email, with no email at the sink yet: each
+ * event of `TEMPLATE_OF` for a registered customer, but the poison the suite sent.
+ */
+export function missingEmails(
+  tap: EventTap,
+  load: LoadDriver,
+  mails: ReceivedMail[],
+  poisonIds: Set<string>,
+): { event: TappedEvent; template: string; orderId?: string }[] {
+  const knownUsers = new Set(load.customers.map((c) => c.id));
+  const sent = new Set(
+    mails
+      .map((mail) => parseMessageId(mail.messageId))
+      .filter((parsed) => parsed !== undefined)
+      .map((parsed) => `${parsed.eventId}.${parsed.template}`),
+  );
+  const missing: { event: TappedEvent; template: string; orderId?: string }[] = [];
+  for (const event of tap.events.values()) {
+    const template = TEMPLATE_OF[event.type];
+    const data = event.envelope?.data as { userId?: string; orderId?: string } | undefined;
+    if (!template || poisonIds.has(event.id) || !data?.userId || !knownUsers.has(data.userId))
+      continue;
+    if (!sent.has(`${event.id}.${template}`))
+      missing.push({ event, template, orderId: data.orderId });
+  }
+  return missing;
 }
 
 /** `<event id.template@domain>` -> its parts. */
@@ -167,7 +184,7 @@ export async function verify(options: {
 
   const orders = new Map(
     (
-      await query<{ order_id: string; status: string; items: Item[] }>(
+      await queryOn<{ order_id: string; status: string; items: Item[] }>(
         cluster.databases.orders.url,
         `SELECT order_id, status, items FROM orders_view`,
       )
@@ -175,7 +192,7 @@ export async function verify(options: {
   );
   const rejections = new Map(
     (
-      await query<{ stream_id: string; data: { shortSkus: string[]; reason: string } }>(
+      await queryOn<{ stream_id: string; data: { shortSkus: string[]; reason: string } }>(
         cluster.databases.orders.url,
         `SELECT stream_id, data FROM order_events WHERE type = 'order.rejected'`,
       )
@@ -183,13 +200,13 @@ export async function verify(options: {
   );
   const reservations = new Map(
     (
-      await query<{ order_id: string; status: string }>(
+      await queryOn<{ order_id: string; status: string }>(
         cluster.databases.inventory.url,
         `SELECT order_id, status FROM reservations`,
       )
     ).map((row) => [row.order_id, row.status]),
   );
-  const stockRows = await query<{ sku: string; on_hand: number; reserved: number }>(
+  const stockRows = await queryOn<{ sku: string; on_hand: number; reserved: number }>(
     cluster.databases.inventory.url,
     `SELECT sku, on_hand, reserved FROM stock ORDER BY sku`,
   );
@@ -329,25 +346,8 @@ export async function verify(options: {
     if (ids.size > 1)
       report('duplicated', phaseOfOrder(key.split(' ')[1]), `${ids.size} distinct ${key} emails`);
   }
-  const knownUsers = new Set(load.customers.map((c) => c.id));
-  const sentMessageIds = new Set(
-    [...byMessageId.keys()]
-      .map((id) => parseMessageId(id))
-      .filter(Boolean)
-      .map((p) => `${p!.eventId}.${p!.template}`),
-  );
-  for (const event of tap.events.values()) {
-    const template = TEMPLATE_OF[event.type];
-    const data = event.envelope?.data as { userId?: string; orderId?: string } | undefined;
-    if (!template || poisonIds.has(event.id) || !data?.userId || !knownUsers.has(data.userId))
-      continue;
-    if (!sentMessageIds.has(`${event.id}.${template}`)) {
-      report(
-        'lost',
-        phaseOfOrder(data.orderId),
-        `no ${template} email for ${event.type} ${event.id}`,
-      );
-    }
+  for (const { event, template, orderId } of missingEmails(tap, load, options.mails, poisonIds)) {
+    report('lost', phaseOfOrder(orderId), `no ${template} email for ${event.type} ${event.id}`);
   }
 
   // 6. Dead letters: every poison message where it belongs, with its headers; nothing else.

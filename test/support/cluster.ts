@@ -1,17 +1,10 @@
-import {
-  createTestDatabase,
-  createTestVhost,
-  freePort,
-  startSmtpSink,
-  type TestDatabase,
-  type TestVhost,
-  waitFor,
-} from '@app/testing';
+import { freePort, waitFor } from '@app/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBuilt, entryOf, root, SERVICES, type Service } from './build.js';
+import { entryOf, root, SERVICES, type Service } from './build.js';
+import { OnTestInfrastructure, TestInfrastructure, waitForCatalog } from './infrastructure.js';
 
 export interface ClusterOptions {
   /** Prefix of the vhost and databases. */
@@ -108,11 +101,8 @@ export class ServiceProcess {
  * databases and SMTP sink of their own. Unlike the `npm start` launcher, one process can be
  * killed and restarted while the others run on.
  */
-export class Cluster {
+export class Cluster extends OnTestInfrastructure {
   readonly processes: ServiceProcess[] = [];
-  readonly databases = {} as Record<Service, TestDatabase>;
-  vhost!: TestVhost;
-  smtp!: Awaited<ReturnType<typeof startSmtpSink>>;
   /** The first gateway's operations port (`/metrics`). */
   opsPort = 0;
   logDir = '';
@@ -139,26 +129,17 @@ export class Cluster {
   }
 
   private async boot(options: ClusterOptions): Promise<void> {
-    ensureBuilt();
     this.logDir =
       options.logDir ??
       join(root, 'var', options.name, new Date().toISOString().replace(/[:.]/g, '-'));
     mkdirSync(this.logDir, { recursive: true });
-    this.vhost = await createTestVhost(options.name);
-    this.smtp = await startSmtpSink();
+    this.infrastructure = await TestInfrastructure.create(options.name);
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    for (const service of SERVICES) {
-      this.databases[service] = await createTestDatabase(`${options.name}_${service}`);
-    }
     const shared: Record<string, string> = {
-      NODE_ENV: 'test',
-      AMQP_URL: this.vhost.url,
-      SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
+      ...this.infrastructure.sharedEnv(),
       JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      RETRY_DELAYS: '200ms,500ms,1s',
       RATE_LIMIT_PER_MINUTE: '1000000',
-      LOG_LEVEL: 'info',
       ...options.env,
     };
     const ports = new Map<Service, number[]>();
@@ -187,17 +168,12 @@ export class Cluster {
     // Users first (the gateway needs it), then the rest in parallel.
     await Promise.all(this.of('users').map((p) => p.start()));
     await Promise.all(this.processes.filter((p) => p.service !== 'users').map((p) => p.start()));
-    await waitFor('the catalog projection', async () => {
-      const products = (await (await fetch(this.url('orders', '/products'))).json()) as unknown[];
-      return products.length >= 6;
-    });
+    await waitForCatalog(this.url('orders', ''));
   }
 
   /** Stops every process gracefully and removes the vhost, databases and SMTP sink. */
   async stop(): Promise<void> {
     await Promise.all(this.processes.map((p) => p.stop()));
-    await this.smtp?.close();
-    await this.vhost?.dispose();
-    for (const database of Object.values(this.databases)) await database.dispose();
+    await this.infrastructure?.dispose();
   }
 }

@@ -11,9 +11,18 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
+/** Runs one statement on the database of `url` over a connection of its own; returns the rows. */
+export async function queryOn<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  return (await runOn(url, sql, params)).rows as T[];
+}
+
 /** Runs one statement on the maintenance database. */
-export async function adminQuery(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
+export function adminQuery(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  return runOn(ADMIN_URL, sql, params);
+}
+
+async function runOn(url: string, sql: string, params: unknown[]): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await client.query(sql, params);
