@@ -2,12 +2,11 @@
 // POST /orders at fixed rates, and what it costs: HTTP latency, placed -> CONFIRMED latency
 // from the event store's times, orders/s reaching CONFIRMED, CPU and RSS of every process, and
 // the database commits and broker messages one order costs.
-import { management } from '@app/testing';
+import { management, queryOn } from '@app/testing';
 import http from 'node:http';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from '../test/support/cluster.js';
-import { queryOn } from '../test/support/db.js';
 import { call } from '../test/support/http.js';
 import { median, percentile, pidsNamed, ProcessSampler } from './lib/process-stats.js';
 import { machine, markdownTable, updateDocSection, writeResults } from './lib/report.js';

@@ -1,13 +1,12 @@
 // npm run bench:messaging: publish-with-confirms and consume-with-ack throughput of
 // libs/messaging against raw amqplib, same broker, same settings, alternating A B A B.
 import 'reflect-metadata';
-import { createEvent, EventRegistry } from '@app/events';
+import { EventRegistry } from '@app/events';
 import {
   BrokerConnection,
   buildTopology,
   ConfirmedPublisher,
   CrashSuspects,
-  EventConsumer,
   type HandlerRunner,
   MESSAGING_MIGRATIONS,
   Outbox,
@@ -21,14 +20,21 @@ import amqplib, { type Channel, type ConfirmChannel } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import {
+  countTo,
+  kibOrderPlaced,
+  noDatabase,
+  PREFETCH,
+  startPipeline,
+  WINDOW,
+  windowed,
+} from './lib/messages.js';
 import { machine, updateDocSection, versionOf, writeResults } from './lib/report.js';
 
 Logger.overrideLogger(['error']);
 const N = Number(process.env.BENCH_MESSAGES ?? 50_000);
 const N_PIPELINE = Number(process.env.BENCH_PIPELINE_MESSAGES ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const WINDOW = 256; // confirm window: unconfirmed publishes in flight
-const PREFETCH = 256;
 
 const vhost = await createTestVhost('bench');
 const database = await createTestDatabase('bench');
@@ -40,26 +46,10 @@ const options = resolveMessagingOptions({
 const topology = buildTopology(options, ['order.placed']);
 const queue = 'inventory.order.placed';
 
-/** 1 KiB CloudEvents bodies (a padding field, ignored by consumers, brings them to size). */
-const bodies = Array.from({ length: 64 }, () => {
-  const orderId = randomUUID();
-  const event = createEvent(
-    'order.placed',
-    {
-      orderId,
-      userId: randomUUID(),
-      items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 100 }],
-      totalCents: 100,
-      currency: 'EUR',
-    },
-    { source: 'orders', subject: orderId },
-  );
-  const size = Buffer.byteLength(JSON.stringify(event));
-  (event.data as Record<string, unknown>).padding = 'x'.repeat(Math.max(0, 1024 - size - 14));
-  return event;
-});
+/** 1 KiB CloudEvents bodies. */
+const bodies = Array.from({ length: 64 }, kibOrderPlaced);
 
-const raw = await amqplib.connect(vhost.url);
+const raw = await amqplib.connect(vhost.url, { noDelay: true });
 const setup = await raw.createChannel();
 for (const exchange of topology.exchanges)
   await setup.assertExchange(exchange.name, exchange.type, { durable: true });
@@ -67,33 +57,27 @@ for (const q of topology.queues)
   await setup.assertQueue(q.name, { durable: true, arguments: q.arguments });
 for (const b of topology.bindings) await setup.bindQueue(b.queue, b.exchange, b.routingKey);
 
+const nextBody = (i: number) =>
+  toAmqpMessage({ ...bodies[i % bodies.length]!, id: randomUUID() }, 'orders.events');
+
 async function rawPublish(count: number): Promise<number> {
   const channel: ConfirmChannel = await raw.createConfirmChannel();
-  const started = performance.now();
-  let inFlight = 0;
-  let release: (() => void) | undefined;
-  for (let i = 0; i < count; i += 1) {
-    while (inFlight >= WINDOW) await new Promise<void>((r) => (release = r));
-    inFlight += 1;
-    const message = toAmqpMessage(
-      { ...bodies[i % bodies.length]!, id: randomUUID() },
-      'orders.events',
-    );
-    channel.publish(
-      message.exchange,
-      message.routingKey,
-      message.body,
-      { ...message.properties, mandatory: true },
-      () => {
-        inFlight -= 1;
-        release?.();
-      },
-    );
-  }
-  await channel.waitForConfirms();
-  const ms = performance.now() - started;
+  const rate = await windowed(
+    count,
+    (i) =>
+      new Promise<void>((resolve, reject) => {
+        const message = nextBody(i);
+        channel.publish(
+          message.exchange,
+          message.routingKey,
+          message.body,
+          { ...message.properties, mandatory: true },
+          (error) => (error ? reject(error as Error) : resolve()),
+        );
+      }),
+  );
   await channel.close();
-  return (count / ms) * 1000;
+  return rate;
 }
 
 async function messagingPublish(count: number): Promise<number> {
@@ -101,61 +85,31 @@ async function messagingPublish(count: number): Promise<number> {
   connection.start();
   const publisher = new ConfirmedPublisher(connection, topology, 30_000);
   await publisher.start().waitForConnect();
-  const started = performance.now();
-  // The same window accounting as the raw contender: a counter, no per-message scans.
-  let inFlight = 0;
-  let release: (() => void) | undefined;
-  let failed = 0;
-  const settle = () => {
-    inFlight -= 1;
-    release?.();
-  };
-  for (let i = 0; i < count; i += 1) {
-    while (inFlight >= WINDOW) await new Promise<void>((r) => (release = r));
-    inFlight += 1;
-    const message = toAmqpMessage(
-      { ...bodies[i % bodies.length]!, id: randomUUID() },
-      'orders.events',
-    );
-    publisher.publish(message, { mandatory: true }).then(settle, () => {
-      failed += 1;
-      settle();
-    });
-  }
-  while (inFlight > 0) await new Promise<void>((r) => (release = r));
-  if (failed) throw new Error(`${failed} publishes failed`);
-  const ms = performance.now() - started;
+  const rate = await windowed(count, (i) => publisher.publish(nextBody(i), { mandatory: true }));
   await publisher.close();
   await connection.close();
-  return (count / ms) * 1000;
+  return rate;
 }
 
 async function rawConsume(count: number): Promise<number> {
   const channel: Channel = await raw.createChannel();
   await channel.prefetch(PREFETCH, false);
-  let seen = 0;
-  const started = performance.now();
-  await new Promise<void>((resolve) => {
-    void channel.consume(queue, (message) => {
-      if (!message) return;
-      channel.ack(message);
-      seen += 1;
-      if (seen === count) resolve();
-    });
+  const counter = countTo(count);
+  await channel.consume(queue, (message) => {
+    if (!message) return;
+    channel.ack(message);
+    counter.tick();
   });
-  const ms = performance.now() - started;
+  const rate = await counter.rate();
   await channel.close();
-  return (count / ms) * 1000;
+  return rate;
 }
 
 /** The transport alone: libs/messaging's reconnecting channel consuming with manual acks. */
 async function transportConsume(count: number): Promise<number> {
   const connection = new BrokerConnection(vhost.url, 'bench-transport');
   connection.start();
-  let seen = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  const started = performance.now();
+  const counter = countTo(count);
   const channel = connection.createChannel({
     confirm: false,
     setup: async (ch: Channel) => {
@@ -163,67 +117,34 @@ async function transportConsume(count: number): Promise<number> {
       await ch.consume(queue, (message) => {
         if (!message) return;
         ch.ack(message);
-        if (++seen === count) done();
+        counter.tick();
       });
     },
   });
-  await finished;
-  const ms = performance.now() - started;
+  const rate = await counter.rate();
   await channel.close();
   await connection.close();
-  return (count / ms) * 1000;
+  return rate;
 }
-
-const noDatabase: HandlerRunner = {
-  run: async (_consumer, _event, _delivery, invoke) => {
-    await invoke({} as never);
-    return 'handled';
-  },
-};
 
 async function messagingConsume(
   count: number,
   runner: HandlerRunner,
   dataSource: DataSource,
 ): Promise<number> {
-  const connection = new BrokerConnection(vhost.url, 'bench-consumer');
-  connection.start();
-  const publisher = new ConfirmedPublisher(connection, topology, 30_000);
-  await publisher.start().waitForConnect();
-  let seen = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  const handlers = new Map([
-    [
-      'order.placed',
-      [
-        {
-          type: 'order.placed' as const,
-          name: 'bench:noop',
-          invoke: () => Promise.resolve(undefined),
-        },
-      ],
-    ],
-  ]);
-  const consumer = new EventConsumer(
-    connection,
-    publisher,
-    topology,
-    new EventRegistry({ defaultCurrency: 'EUR' }),
-    handlers,
-    runner,
-    new CrashSuspects(dataSource),
+  const counter = countTo(count);
+  const pipeline = await startPipeline({
     options,
-    { onHandled: () => ++seen === count && done() },
-  );
-  const started = performance.now();
-  consumer.start();
-  await finished;
-  const ms = performance.now() - started;
-  await consumer.stop();
-  await publisher.close();
-  await connection.close();
-  return (count / ms) * 1000;
+    topology,
+    runner,
+    suspects: new CrashSuspects(dataSource),
+    onEvent: counter.tick,
+  });
+  counter.begin();
+  pipeline.start();
+  const rate = await counter.rate();
+  await pipeline.stop();
+  return rate;
 }
 
 const dataSource = new DataSource({

@@ -15,7 +15,7 @@ import {
   OutboxRelay,
   resolveMessagingOptions,
 } from '@app/messaging';
-import { createTestDatabase, createTestVhost } from '@app/testing';
+import { createTestDatabase, createTestVhost, waitFor } from '@app/testing';
 import { Logger } from '@nestjs/common';
 import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
@@ -96,13 +96,16 @@ async function drainRate(): Promise<number> {
   const relay = newRelay();
   const started = performance.now();
   relay.start();
-  for (;;) {
-    const [row] = await dataSource.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM messaging_outbox WHERE sent_at IS NULL`,
-    );
-    if (!row!.n) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(
+    'the relay to drain the backlog',
+    async () => {
+      const [row] = await dataSource.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM messaging_outbox WHERE sent_at IS NULL`,
+      );
+      return row!.n === 0;
+    },
+    { timeoutMs: 300_000, intervalMs: 20 },
+  );
   const rate = (BACKLOG / (performance.now() - started)) * 1000;
   await relay.stop();
   return rate;
@@ -135,7 +138,10 @@ async function latencyAt(rate: number): Promise<number[]> {
     commits.push(commitOne().then((id) => void committedAt.set(id, performance.now())));
   }
   await Promise.all(commits);
-  while (arrived.size < total) await new Promise((r) => setTimeout(r, 10));
+  await waitFor('every committed event to arrive', () => arrived.size >= total, {
+    timeoutMs: 60_000,
+    intervalMs: 10,
+  });
   for (const [id, at] of committedAt) latencies.push(arrived.get(id)! - at);
   await consumer.cancel(consumerTag);
   await consumer.close();

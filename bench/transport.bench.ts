@@ -4,20 +4,17 @@
 // Same broker, 1 KiB persistent messages, same prefetch and publish window; rounds alternate
 // the contenders (A B C D A B C D ...) and the tables quote medians.
 import 'reflect-metadata';
-import { createEvent, EventRegistry } from '@app/events';
 import {
   BrokerConnection,
   buildTopology,
   ConfirmedPublisher,
   CrashSuspects,
-  EventConsumer,
-  type HandlerRunner,
   type QueueType,
   resolveMessagingOptions,
   type Topology,
   toAmqpMessage,
 } from '@app/messaging';
-import { createTestVhost } from '@app/testing';
+import { createTestVhost, waitFor } from '@app/testing';
 import { Logger } from '@nestjs/common';
 import { ClientRMQ, ServerRMQ } from '@nestjs/microservices';
 import amqplib, { type ChannelModel } from 'amqplib';
@@ -26,6 +23,15 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom } from 'rxjs';
+import {
+  countTo,
+  kibOrderPlaced,
+  noDatabase,
+  PREFETCH,
+  startPipeline,
+  WINDOW,
+  windowed,
+} from './lib/messages.js';
 import { median, percentile } from './lib/process-stats.js';
 import {
   machine,
@@ -41,62 +47,21 @@ const N = Number(process.env.BENCH_TRANSPORT_MESSAGES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RATES = (process.env.BENCH_LATENCY_RATES ?? '500,1000,2000').split(',').map(Number);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 3);
-const WINDOW = 256;
-const PREFETCH = 256;
 const EXCHANGE = 'orders.events';
 const ROUTING_KEY = 'order.placed';
 const QUEUE = 'inventory.order.placed';
 const now = () => performance.timeOrigin + performance.now();
 
-/** A 1 KiB CloudEvents document (a padding field, ignored by consumers, brings it to size). */
-function body() {
-  const orderId = randomUUID();
-  const event = createEvent(
-    'order.placed',
-    {
-      orderId,
-      userId: randomUUID(),
-      items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 100 }],
-      totalCents: 100,
-      currency: 'EUR',
-    },
-    { source: 'orders', subject: orderId },
-  );
-  const size = Buffer.byteLength(JSON.stringify(event));
-  (event.data as Record<string, unknown>).padding = 'x'.repeat(Math.max(0, 1024 - size - 14));
-  return event;
-}
-const template = body();
+const template = kibOrderPlaced();
 
 interface Contender {
   name: string;
   confirms: string;
   publish(n: number): Promise<number>;
   /** The body its consumer expects, for the prefill. */
-  wire(event: ReturnType<typeof body>): Buffer;
+  wire(event: ReturnType<typeof kibOrderPlaced>): Buffer;
   consume(n: number): Promise<number>;
   latency(rate: number, seconds: number): Promise<number[]>;
-}
-
-/** A window of at most WINDOW publishes awaiting their callback or confirm. */
-async function windowed(n: number, send: (i: number) => Promise<unknown>): Promise<number> {
-  let inFlight = 0;
-  let release: (() => void) | undefined;
-  let failed = 0;
-  const started = performance.now();
-  for (let i = 0; i < n; i++) {
-    while (inFlight >= WINDOW) await new Promise<void>((r) => (release = r));
-    inFlight++;
-    send(i)
-      .catch(() => (failed += 1))
-      .finally(() => {
-        inFlight--;
-        release?.();
-      });
-  }
-  while (inFlight > 0) await new Promise<void>((r) => (release = r));
-  if (failed) throw new Error(`${failed} publishes failed`);
-  return (n / (performance.now() - started)) * 1000;
 }
 
 /** Sends at a fixed rate for `seconds`; resolves when `received` reaches the total. */
@@ -113,7 +78,10 @@ async function paced(
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     send();
   }
-  while (received() < total) await new Promise((r) => setTimeout(r, 5));
+  await waitFor('every paced message to arrive', () => received() >= total, {
+    timeoutMs: 60_000,
+    intervalMs: 5,
+  });
 }
 
 const stamped = () => ({
@@ -149,17 +117,14 @@ function rawContender(url: string, connection: ChannelModel): Contender {
     async consume(n) {
       const channel = await connection.createChannel();
       await channel.prefetch(PREFETCH, false);
-      let seen = 0;
-      const started = performance.now();
-      await new Promise<void>((resolve) => {
-        void channel.consume(QUEUE, (message) => {
-          if (!message) return;
-          JSON.parse(message.content.toString());
-          channel.ack(message);
-          if (++seen === n) resolve();
-        });
+      const counter = countTo(n);
+      await channel.consume(QUEUE, (message) => {
+        if (!message) return;
+        JSON.parse(message.content.toString());
+        channel.ack(message);
+        counter.tick();
       });
-      const rate = (n / (performance.now() - started)) * 1000;
+      const rate = await counter.rate();
       await channel.close();
       return rate;
     },
@@ -199,53 +164,15 @@ function messagingContender(url: string, topology: Topology, queueType: QueueTyp
     prefetch: PREFETCH,
     queueType,
   });
-  const noDatabase: HandlerRunner = {
-    run: async (_consumer, _event, _delivery, invoke) => {
-      await invoke({} as never);
-      return 'handled';
-    },
-  };
-  async function withConsumer<T>(
-    onEvent: (data: { sentAt?: number }) => void,
-    work: (publisher: ConfirmedPublisher) => Promise<T>,
-  ): Promise<T> {
-    const connection = new BrokerConnection(url, 'bench-messaging');
-    connection.start();
-    const publisher = new ConfirmedPublisher(connection, topology, 30_000);
-    await publisher.start().waitForConnect();
-    const consumer = new EventConsumer(
-      connection,
-      publisher,
-      topology,
-      new EventRegistry({ defaultCurrency: 'EUR' }),
-      new Map([
-        [
-          'order.placed',
-          [
-            {
-              type: 'order.placed' as const,
-              name: 'bench:noop',
-              invoke: (event: { data: { sentAt?: number } }) => {
-                onEvent(event.data);
-                return Promise.resolve(undefined);
-              },
-            },
-          ],
-        ],
-      ]) as never,
-      noDatabase,
-      new CrashSuspects(undefined as never),
+  const pipeline = (onEvent: (data: { sentAt?: number }) => void) =>
+    startPipeline({
       options,
-    );
-    consumer.start();
-    try {
-      return await work(publisher);
-    } finally {
-      await consumer.stop();
-      await publisher.close();
-      await connection.close();
-    }
-  }
+      topology,
+      runner: noDatabase,
+      // No database here: a redelivery (only after an interrupted run) would fail loudly.
+      suspects: new CrashSuspects(undefined as never),
+      onEvent,
+    });
   return {
     name: 'libs/messaging',
     confirms: 'yes',
@@ -265,35 +192,29 @@ function messagingContender(url: string, topology: Topology, queueType: QueueTyp
     },
     wire: (event) => Buffer.from(JSON.stringify(event)),
     async consume(n) {
-      let seen = 0;
-      let done!: () => void;
-      const finished = new Promise<void>((r) => (done = r));
-      const started = performance.now();
-      return withConsumer(
-        () => ++seen === n && done(),
-        async () => {
-          await finished;
-          return (n / (performance.now() - started)) * 1000;
-        },
-      );
+      const counter = countTo(n);
+      const consumer = await pipeline(counter.tick);
+      counter.begin();
+      consumer.start();
+      const rate = await counter.rate();
+      await consumer.stop();
+      return rate;
     },
     async latency(rate, seconds) {
       const latencies: number[] = [];
-      return withConsumer(
-        (data) => latencies.push(now() - (data.sentAt ?? NaN)),
-        async (publisher) => {
-          await paced(
-            rate,
-            seconds,
-            () =>
-              void publisher.publish(toAmqpMessage(stamped(), EXCHANGE), {
-                mandatory: true,
-              }),
-            () => latencies.length,
-          );
-          return latencies;
-        },
+      const consumer = await pipeline((data) => latencies.push(now() - (data.sentAt ?? NaN)));
+      consumer.start();
+      await paced(
+        rate,
+        seconds,
+        () =>
+          void consumer.publisher.publish(toAmqpMessage(stamped(), EXCHANGE), {
+            mandatory: true,
+          }),
+        () => latencies.length,
       );
+      await consumer.stop();
+      return latencies;
     },
   };
 }
@@ -357,17 +278,12 @@ function nestContender(url: string, queueType: QueueType): Contender {
     },
     wire: (event) => Buffer.from(JSON.stringify({ pattern: ROUTING_KEY, data: event })),
     async consume(n) {
-      let seen = 0;
-      let done!: () => void;
-      const finished = new Promise<void>((r) => (done = r));
-      const started = performance.now();
-      return withServer(
-        () => ++seen === n && done(),
-        async () => {
-          await finished;
-          return (n / (performance.now() - started)) * 1000;
-        },
-      );
+      const counter = countTo(n);
+      // The clock starts once the server listens, as for the other contenders.
+      return withServer(counter.tick, () => {
+        counter.begin();
+        return counter.rate();
+      });
     },
     async latency(rate, seconds) {
       const latencies: number[] = [];
