@@ -73,6 +73,16 @@ async function commitOne(): Promise<string> {
   });
 }
 
+/**
+ * Empties the outbox between measurements. VACUUM too: without it the dead tuples of the rows
+ * just deleted stay in the table and its partial index, and every round is slower than the
+ * last (measured: 2.8, 8.5, 16.5 ms p50 at 200 commits/s; with VACUUM 1.1, 1.0, 1.0 ms).
+ */
+async function emptyOutbox(): Promise<void> {
+  await dataSource.query(`DELETE FROM messaging_outbox`);
+  await dataSource.query(`VACUUM messaging_outbox`);
+}
+
 function newRelay(): OutboxRelay {
   return new OutboxRelay(dataSource, publisher, () => connection.isConnected(), {
     ...DEFAULT_OUTBOX_RELAY_OPTIONS,
@@ -81,7 +91,7 @@ function newRelay(): OutboxRelay {
 
 /** A backlog of BACKLOG rows, then the relay alone: rows per second until all are confirmed. */
 async function drainRate(): Promise<number> {
-  await dataSource.query(`DELETE FROM messaging_outbox`);
+  await emptyOutbox();
   await setup.purgeQueue(QUEUE);
   const queue: Promise<unknown>[] = [];
   let next = 0;
@@ -113,7 +123,7 @@ async function drainRate(): Promise<number> {
 
 /** Commits at `rate` per second with the relay running; latency from commit to delivery. */
 async function latencyAt(rate: number): Promise<number[]> {
-  await dataSource.query(`DELETE FROM messaging_outbox`);
+  await emptyOutbox();
   await setup.purgeQueue(QUEUE);
   const relay = newRelay();
   const hook = new OutboxCommitHook(() => relay.poke());
