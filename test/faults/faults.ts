@@ -1,4 +1,11 @@
-import { createEvent, EVENT_FLOWS, type EventType, exchangeOf, hasConsumers } from '@app/events';
+import {
+  consumersOf,
+  createEvent,
+  EVENT_FLOWS,
+  type EventType,
+  exchangeOf,
+  hasConsumers,
+} from '@app/events';
 import { EVENT_VERSION_HEADER, type OutgoingMessage, toAmqpMessage } from '@app/messaging';
 import { adminQuery, management, queryOn, waitFor } from '@app/testing';
 import { execFile } from 'node:child_process';
@@ -30,6 +37,8 @@ export interface ReorderedOrder {
 /** What the injections put on the wire, for the checks. */
 export interface Injected {
   duplicates: string[];
+  /** What an injection saw go wrong while it ran (a violation of its phase). */
+  problems: { fault: string; what: string }[];
   reordered: ReorderedOrder[];
   poison: Poison[];
 }
@@ -131,10 +140,27 @@ export const terminateDatabaseConnections = (rounds: number): Fault => ({
   },
 });
 
-/** Publishes a sample of the events seen so far again, same id and body: consumers must no-op. */
+/** Inbox hits (`messaging_inbox_duplicates_total`) summed over every running process. */
+async function inboxDuplicates(cluster: Cluster): Promise<number> {
+  let total = 0;
+  for (const replica of cluster.processes.filter((p) => p.running)) {
+    const text = await (await fetch(replica.metricsUrl())).text();
+    for (const match of text.matchAll(/^messaging_inbox_duplicates_total\{[^}]*\} (\d+)/gm)) {
+      total += Number(match[1]);
+    }
+  }
+  return total;
+}
+
+/**
+ * Publishes a sample of the events seen so far again, same id and body. Every consumer must skip
+ * each copy in its inbox: the effects are checked at the end, and the inbox hits here, since
+ * most handlers would also absorb a duplicate by their own state and hide a missing inbox.
+ */
 export const duplicateDeliveries = (sample: number): Fault => ({
   name: 'duplicated deliveries',
   async inject({ cluster, tap, injected }) {
+    const hitsBefore = await inboxDuplicates(cluster);
     await tap.collect();
     const candidates = [...tap.events.values()].filter(
       (event) => event.envelope && hasConsumers(event.type as EventType),
@@ -156,8 +182,22 @@ export const duplicateDeliveries = (sample: number): Fault => ({
       })),
     );
     injected.duplicates.push(...chosen.map((event) => event.id));
+    const expected = chosen.reduce(
+      (sum, event) => sum + consumersOf(event.type as EventType).length,
+      0,
+    );
+    let hits = 0;
+    await waitFor('every copy to be skipped by an inbox', async () => {
+      hits = (await inboxDuplicates(cluster)) - hitsBefore;
+      return hits >= expected;
+    }).catch(() =>
+      injected.problems.push({
+        fault: 'duplicated deliveries',
+        what: `${hits} inbox hits for ${expected} duplicate deliveries: a copy was handled again`,
+      }),
+    );
     const types = new Set(chosen.map((event) => event.type));
-    return `${chosen.length} events published again (${[...types].join(', ')})`;
+    return `${chosen.length} events published again (${[...types].join(', ')}); ${hits} inbox hits`;
   },
 });
 

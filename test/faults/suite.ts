@@ -102,7 +102,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
       cluster,
       load,
       tap,
-      injected: { duplicates: [], reordered: [], poison: [] },
+      injected: { duplicates: [], problems: [], reordered: [], poison: [] },
     };
     const faults: Fault[] = [
       brokerRestart(options.brokerDownMs),

@@ -403,7 +403,12 @@ export async function verify(options: {
     }
   }
 
-  // 7. HTTP: a fault may cost an answer (no connection, 503), never a 500.
+  // 7. What the injections themselves saw go wrong.
+  for (const problem of injected.problems) {
+    report('violation', options.phaseOfFault(problem.fault), problem.what);
+  }
+
+  // 8. HTTP: a fault may cost an answer (no connection, 503), never a 500.
   for (const failure of load.failures.filter((f) => /: 500$/.test(f.what))) {
     report(
       'violation',
@@ -412,7 +417,7 @@ export async function verify(options: {
     );
   }
 
-  // 8. Drained: retry and main queues empty, outboxes sent.
+  // 9. Drained: retry and main queues empty, outboxes sent.
   for (const still of await inFlight(cluster)) report('violation', 0, `not drained: ${still}`);
 
   return {

@@ -48,6 +48,11 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}${path}`;
   }
 
+  /** Its Prometheus endpoint: the operations port for the gateway, else its own port. */
+  metricsUrl(): string {
+    return `http://127.0.0.1:${this.env.OPS_PORT ?? this.port}/metrics`;
+  }
+
   /** Spawns the built service and waits until `/health/ready` answers 200. */
   async start(readyTimeoutMs = 60_000): Promise<void> {
     this.starts += 1;
