@@ -119,13 +119,17 @@ describe('A handler that kills its own process', () => {
   });
 
   it('stops gracefully on SIGTERM under load: completes its shutdown, loses nothing, applies nothing twice', async () => {
-    // Slow handlers (200 events x 200 ms, 20 at a time: about 2 s of work), so that the
-    // signal lands while work is still in flight.
-    const slow = { HANDLER_DELAY_MS: '200' };
-    let running = await launch(slow); // migrates the database on first use
+    // The backlog is in the queue before the consumer starts, and slow handlers (200 events
+    // x 500 ms, 20 at a time: about 5 s of work) make sure the signal lands while most of it
+    // is still waiting, however slowly a loaded machine publishes.
+    const slow = { HANDLER_DELAY_MS: '500' };
+    let running = await launch(); // migrates the database and declares the queue
+    running.process.kill('SIGTERM');
+    await running.exited;
     await db.query('TRUNCATE test_effects');
     const events = Array.from({ length: 200 }, () => orderPlaced());
     for (const event of events) await publishRaw(probe, 'orders.events', 'order.placed', event);
+    running = await launch(slow);
     await waitFor('some progress', async () => {
       const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM test_effects`);
       return Number(rows[0]!.n) >= 20;
