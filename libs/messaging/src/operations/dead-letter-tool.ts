@@ -77,8 +77,9 @@ export class DeadLetterTool {
   async list(queue: string): Promise<DeadLetterSummary> {
     const target = resolveDeadLetterTarget(queue);
     const channel = await this.channelFor(target);
-    const messages = await this.takeAll(channel, target.deadLetterQueue);
-    await channel.close(); // unacked: every message goes back to the DLQ
+    const depth = (await channel.checkQueue(target.deadLetterQueue)).messageCount;
+    const messages = await this.takeAll(channel, target.deadLetterQueue, depth);
+    await this.giveBack(channel, target.deadLetterQueue, depth);
     const groups = new Map<string, DeadLetterGroup>();
     for (const message of messages) {
       const headers = message.properties.headers ?? {};
@@ -141,7 +142,7 @@ export class DeadLetterTool {
       channel.ack(message);
       replayed += 1;
     }
-    await channel.close();
+    await this.giveBack(channel, target.deadLetterQueue, depth - replayed);
     return replayed;
   }
 
@@ -176,8 +177,31 @@ export class DeadLetterTool {
     return channel;
   }
 
-  private async takeAll(channel: ConfirmChannel, queue: string): Promise<GetMessage[]> {
-    const depth = (await channel.checkQueue(queue)).messageCount;
+  /**
+   * Closes the channel, which returns every message it holds unacked to the queue, and waits
+   * until the queue counts them again: RabbitMQ requeues after the close is confirmed (a
+   * quorum queue after a consensus round), so without the wait a listing could briefly look
+   * like it took the dead letters away. Gives up waiting after 10 s (someone else may be
+   * replaying or purging the same queue at once).
+   */
+  private async giveBack(channel: ConfirmChannel, queue: string, expected: number): Promise<void> {
+    await channel.close();
+    const check = await this.connection.createChannel();
+    check.on('error', () => undefined);
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await check.checkQueue(queue)).messageCount < expected && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      await check.close().catch(() => undefined);
+    }
+  }
+
+  private async takeAll(
+    channel: ConfirmChannel,
+    queue: string,
+    depth: number,
+  ): Promise<GetMessage[]> {
     const messages: GetMessage[] = [];
     for (let i = 0; i < depth; i += 1) {
       const message = await channel.get(queue, { noAck: false });
