@@ -50,7 +50,7 @@ export async function startService(options: {
         migrationsRun: true,
         synchronize: false,
         logging: false,
-        extra: { max: options.poolSize ?? 10 },
+        extra: { max: options.poolSize ?? 10, pipeline: true }, // as dataSourceOptions
       }),
       MessagingModule.forRoot({
         service: options.service,

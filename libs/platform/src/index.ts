@@ -2,6 +2,7 @@ export * from './bootstrap.js';
 export * from './config/service-config.js';
 export * from './database/database.js';
 export * from './database/database.module.js';
+export * from './database/pipelining.js';
 export * from './duration.js';
 export * from './health/health.controller.js';
 export * from './health/health.module.js';

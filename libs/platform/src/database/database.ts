@@ -20,7 +20,8 @@ export function dataSourceOptions(
     migrationsRun: false,
     synchronize: false,
     logging: false,
-    extra: { max: 20, application_name: process.env.SERVICE_NAME ?? 'commerce' },
+    // pipeline: statements sent without waiting for the previous answer (see pipelining.ts).
+    extra: { max: 20, pipeline: true, application_name: process.env.SERVICE_NAME ?? 'commerce' },
   };
 }
 
