@@ -1,5 +1,5 @@
 import { type DecodedEvent, type EventType } from '@app/events';
-import { traceparentOf } from '@app/platform';
+import { traceparentOf, transaction } from '@app/platform';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { HandlerTimeoutError } from '../errors.js';
 import { type DeliveryInfo, type EventContext } from '../consumer/event-context.js';
@@ -96,9 +96,10 @@ export class TransactionalRunner implements HandlerRunner {
     delivery: DeliveryInfo,
     invoke: (context: EventContext) => Promise<unknown>,
   ): Promise<RunResult> {
-    return this.dataSource.transaction(async (manager) => {
-      // One round trip: the inbox row, and a statement_timeout local to this transaction so a
-      // statement still running when the handler times out is cancelled by PostgreSQL.
+    return transaction(this.dataSource, async (manager) => {
+      // One round trip with the BEGIN sent ahead of it: the inbox row, and a statement_timeout
+      // local to this transaction so a statement still running when the handler times out is
+      // cancelled by PostgreSQL.
       const inserted = await manager.query<unknown[]>(
         `INSERT INTO messaging_inbox (consumer, event_id)
          SELECT $1, $2 FROM (SELECT set_config('statement_timeout', $3, true)) AS timeout

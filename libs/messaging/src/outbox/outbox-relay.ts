@@ -102,14 +102,20 @@ export class OutboxRelay {
     return { pending: Number(row?.pending ?? 0), oldestAgeMs: Number(row?.oldest ?? 0) };
   }
 
-  /** One round: publish up to a batch of due rows. Returns how many rows it handled. */
-  async relayOnce(): Promise<number> {
+  /**
+   * One round: publish up to a batch of due rows. Returns how many rows it handled. The relay
+   * runs its statements on the connection that holds its lock: a statement that succeeds
+   * there also proves the lock is still held, with no round trip of its own.
+   */
+  async relayOnce(
+    db: Pick<DataSource, 'query'> | QueryRunner = this.lockRunner ?? this.dataSource,
+  ): Promise<number> {
     if (!this.isBrokerConnected()) return 0;
-    const rows = await this.dataSource.query<PendingRow[]>(
+    const rows = (await db.query(
       `SELECT position, event_id, type, exchange, mandatory, payload, attempts FROM messaging_outbox
         WHERE sent_at IS NULL AND available_at <= now() ORDER BY position LIMIT $1`,
       [this.options.batchSize],
-    );
+    )) as PendingRow[];
     if (!rows.length) return 0;
     const results = await Promise.allSettled(
       rows.map((row) => {
@@ -154,14 +160,14 @@ export class OutboxRelay {
       this.logger.warn(
         `Outbox event ${row.event_id} not published (attempt ${row.attempts + 1}): ${reason}`,
       );
-      await this.dataSource.query(
+      await db.query(
         `UPDATE messaging_outbox SET attempts = attempts + 1, last_error = $2,
                 available_at = now() + ($3 || ' milliseconds')::interval WHERE position = $1`,
         [row.position, reason.slice(0, 1000), String(backoff)],
       );
     }
     if (sent.length) {
-      await this.dataSource.query(
+      await db.query(
         `UPDATE messaging_outbox SET sent_at = now() WHERE position = ANY($1::bigint[])`,
         [sent],
       );
@@ -203,15 +209,10 @@ export class OutboxRelay {
   }
 
   private async holdLock(): Promise<boolean> {
-    if (this.lockRunner) {
-      try {
-        // The session lock lives as long as this connection; prove the connection still does.
-        await this.lockRunner.query('SELECT 1');
-        return true;
-      } catch {
-        await this.releaseLock();
-      }
-    }
+    // The session lock lives as long as its connection. The round's statements run on that
+    // connection (see relayOnce): when it is gone they fail, and the lock is released and
+    // taken again.
+    if (this.lockRunner) return true;
     const runner = this.dataSource.createQueryRunner();
     try {
       const [row] = (await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [
