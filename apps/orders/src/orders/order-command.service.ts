@@ -1,5 +1,11 @@
 import { Outbox } from '@app/messaging';
-import { SERVICE_CONFIG, type ServiceConfig, withLogContext } from '@app/platform';
+import {
+  SERVICE_CONFIG,
+  type ServiceConfig,
+  settleAll,
+  transaction,
+  withLogContext,
+} from '@app/platform';
 import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -42,7 +48,7 @@ export class OrderCommandService {
   async execute(command: OrderCommand, metadata: CommandMetadata): Promise<OrderState> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.dataSource.transaction((manager) =>
+        return await transaction(this.dataSource, (manager) =>
           this.executeIn(manager, command, metadata),
         );
       } catch (error) {
@@ -62,7 +68,10 @@ export class OrderCommandService {
     command: OrderCommand,
     metadata: CommandMetadata,
   ): Promise<OrderState> {
-    const history = await OrderEventStore.read(manager, command.orderId);
+    // A new order's stream is empty: its id was just generated (and if it were not, the
+    // append at version 1 would fail as a concurrent write).
+    const history =
+      command.type === 'PlaceOrder' ? [] : await OrderEventStore.read(manager, command.orderId);
     const state = history.reduce(
       (current, stored) => evolve(current, stored as unknown as OrderEvent),
       initialOrderState,
@@ -72,23 +81,27 @@ export class OrderCommandService {
     // Every event of an order carries the correlation id of the request that placed it, so
     // one order can be followed across the services whatever later request touched it.
     const correlationId = history[0]?.correlationId ?? metadata.correlationId ?? randomUUID();
-    await OrderEventStore.append(manager, command.orderId, state.version, events, {
-      correlationId,
-      ...(metadata.causationId ? { causationId: metadata.causationId } : {}),
-    });
-    let next = state;
-    for (const { eventId, event } of events) {
-      next = evolve(next, event);
-      await this.outbox.enqueue(manager, event.type, event.data, {
-        id: eventId,
-        subject: command.orderId,
-        streamVersion: next.version,
+    const versions = events.map((_, index) => state.version + index + 1);
+    const next = events.reduce((current, { event }) => evolve(current, event), state);
+    // The writes do not depend on each other: issued together, they share one round trip on
+    // a pipelining connection. A failed append (a concurrent command) rolls all of them back.
+    await settleAll([
+      OrderEventStore.append(manager, command.orderId, state.version, events, {
         correlationId,
         ...(metadata.causationId ? { causationId: metadata.causationId } : {}),
-      });
-    }
-    await OrdersReadModel.save(manager, next);
-    await this.scheduleDeadlines(manager, next);
+      }),
+      ...events.map(({ eventId, event }, index) =>
+        this.outbox.enqueue(manager, event.type, event.data, {
+          id: eventId,
+          subject: command.orderId,
+          streamVersion: versions[index],
+          correlationId,
+          ...(metadata.causationId ? { causationId: metadata.causationId } : {}),
+        }),
+      ),
+      OrdersReadModel.save(manager, next),
+      this.scheduleDeadlines(manager, next),
+    ]);
     withLogContext({ correlationId, subject: command.orderId }, () =>
       this.logger.log(
         `order ${command.orderId}: ${command.type} -> ${events.map((e) => e.event.type).join(', ')}; now ${next.status} v${next.version}`,
@@ -97,21 +110,28 @@ export class OrderCommandService {
     return next;
   }
 
-  /** PENDING waits for a reservation, CONFIRMED for a payment; finished orders wait for nothing. */
+  /**
+   * PENDING waits for a reservation, CONFIRMED for a payment; finished orders wait for nothing.
+   * One statement: the other deadlines of the order go, its current one is set.
+   */
   private async scheduleDeadlines(manager: EntityManager, state: OrderState): Promise<void> {
     if (state.status === 'NONE') return;
-    await manager.query(`DELETE FROM order_deadlines WHERE order_id = $1`, [state.orderId]);
     const wait =
       state.status === 'PENDING'
         ? { kind: 'reservation', ms: this.config.orderReservationTimeoutMs }
         : state.status === 'CONFIRMED'
           ? { kind: 'payment', ms: this.config.orderPaymentTimeoutMs }
           : undefined;
-    if (wait) {
-      await manager.query(
-        `INSERT INTO order_deadlines (order_id, kind, due_at) VALUES ($1, $2, now() + ($3 || ' milliseconds')::interval)`,
-        [state.orderId, wait.kind, String(wait.ms)],
-      );
+    if (!wait) {
+      await manager.query(`DELETE FROM order_deadlines WHERE order_id = $1`, [state.orderId]);
+      return;
     }
+    await manager.query(
+      `WITH others AS (DELETE FROM order_deadlines WHERE order_id = $1 AND kind <> $2)
+       INSERT INTO order_deadlines (order_id, kind, due_at)
+       VALUES ($1, $2, now() + ($3 || ' milliseconds')::interval)
+       ON CONFLICT (order_id, kind) DO UPDATE SET due_at = EXCLUDED.due_at`,
+      [state.orderId, wait.kind, String(wait.ms)],
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { currentLogContext } from '@app/platform';
+import { currentLogContext, transaction } from '@app/platform';
 import { BadRequestException, ConflictException, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -31,7 +31,7 @@ export class PlaceOrderService {
       .digest('hex');
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.dataSource.transaction(async (manager) => {
+        return await transaction(this.dataSource, async (manager) => {
           const orderId = randomUUID();
           if (idempotencyKey !== undefined) {
             const replay = await this.claimKey(

@@ -1,4 +1,4 @@
-import { withLogContext } from '@app/platform';
+import { transaction, withLogContext } from '@app/platform';
 import {
   type BeforeApplicationShutdown,
   Injectable,
@@ -42,7 +42,7 @@ export class DeadlinePoller implements OnApplicationBootstrap, BeforeApplication
 
   /** Applies every due deadline once; returns how many were applied. */
   async runOnce(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
+    return transaction(this.dataSource, async (manager) => {
       const due = await manager.query<{ order_id: string; kind: 'reservation' | 'payment' }[]>(
         `SELECT order_id, kind FROM order_deadlines WHERE due_at <= now() ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [BATCH],

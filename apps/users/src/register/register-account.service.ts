@@ -1,6 +1,6 @@
 import { type AccountView, type RegisterAccountDto } from '@app/contracts';
 import { Outbox } from '@app/messaging';
-import { currentLogContext } from '@app/platform';
+import { currentLogContext, transaction } from '@app/platform';
 import { ConflictException, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -19,7 +19,7 @@ export class RegisterAccountService {
     const passwordHash = await hashPassword(dto.password);
     const account = { id: randomUUID(), email: dto.email.trim(), name: dto.name.trim() };
     try {
-      await this.dataSource.transaction(async (manager) => {
+      await transaction(this.dataSource, async (manager) => {
         await manager.query(
           `INSERT INTO accounts (id, email, email_normalized, name, password_hash) VALUES ($1, $2, $3, $4, $5)`,
           [account.id, account.email, account.email.toLowerCase(), account.name, passwordHash],
