@@ -1,7 +1,8 @@
 import { type DecodedEvent } from '@app/events';
 import { type EventContext, EventHandler } from '@app/messaging';
 import { Injectable, Logger } from '@nestjs/common';
-import { lockReservation, setReservation } from './reservation.repository.js';
+import { settleAll } from '@app/platform';
+import { adjustStock, lockReservation, setReservation } from './reservation.repository.js';
 
 /** `order.cancelled` -> release a reservation (`inventory.released`), or remember the cancellation. */
 @Injectable()
@@ -19,18 +20,15 @@ export class ReleaseStockHandler {
         this.logger.log(`order ${orderId} cancelled before it was placed; recorded`);
         return;
       case 'RESERVED':
-        for (const item of reservation.items) {
-          await context.manager.query(`UPDATE stock SET reserved = reserved - $2 WHERE sku = $1`, [
-            item.sku,
-            item.quantity,
-          ]);
-        }
-        await setReservation(context.manager, orderId, 'RELEASED');
-        await context.publish(
-          'inventory.released',
-          { orderId, items: reservation.items },
-          { subject: orderId },
-        );
+        await settleAll([
+          adjustStock(context.manager, reservation.items, { reserved: -1, onHand: 0 }),
+          setReservation(context.manager, orderId, 'RELEASED'),
+          context.publish(
+            'inventory.released',
+            { orderId, items: reservation.items },
+            { subject: orderId },
+          ),
+        ]);
         this.logger.log(`order ${orderId} released`);
         return;
       default:

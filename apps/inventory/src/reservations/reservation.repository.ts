@@ -1,3 +1,4 @@
+import { pipelined } from '@app/platform';
 import { type EntityManager } from 'typeorm';
 
 export type ReservationStatus = 'NEW' | 'RESERVED' | 'FAILED' | 'CANCELLED' | 'RELEASED' | 'SOLD';
@@ -15,15 +16,21 @@ export async function lockReservation(
   manager: EntityManager,
   orderId: string,
 ): Promise<{ status: ReservationStatus; items: ItemQuantity[] }> {
-  await manager.query(
-    `INSERT INTO reservations (order_id, status) VALUES ($1, 'NEW') ON CONFLICT DO NOTHING`,
-    [orderId],
+  // Sent together: the row exists (inserted here or before) when the lock is taken.
+  const [, locked] = await pipelined<{ status: ReservationStatus; items: ItemQuantity[] }>(
+    manager,
+    [
+      {
+        sql: `INSERT INTO reservations (order_id, status) VALUES ($1, 'NEW') ON CONFLICT DO NOTHING`,
+        params: [orderId],
+      },
+      {
+        sql: `SELECT status, items FROM reservations WHERE order_id = $1 FOR UPDATE`,
+        params: [orderId],
+      },
+    ],
   );
-  const [row] = await manager.query<{ status: ReservationStatus; items: ItemQuantity[] }[]>(
-    `SELECT status, items FROM reservations WHERE order_id = $1 FOR UPDATE`,
-    [orderId],
-  );
-  return row!;
+  return locked![0]!;
 }
 
 /** Records the outcome for an order. */
@@ -36,6 +43,25 @@ export async function setReservation(
   await manager.query(
     `UPDATE reservations SET status = $2, items = COALESCE($3::jsonb, items), updated_at = now() WHERE order_id = $1`,
     [orderId, status, items ? JSON.stringify(items) : null],
+  );
+}
+
+/**
+ * Adds each item's quantity, times the given factors, to `reserved` and `on_hand` of its
+ * SKU: one statement per SKU, sent together, in the items' order (by SKU, as `totalsBySku`
+ * sorts them) so every handler takes the row locks in the same order.
+ */
+export async function adjustStock(
+  manager: EntityManager,
+  items: readonly ItemQuantity[],
+  factors: { reserved: -1 | 0 | 1; onHand: -1 | 0 },
+): Promise<void> {
+  await pipelined(
+    manager,
+    items.map((item) => ({
+      sql: `UPDATE stock SET reserved = reserved + $2, on_hand = on_hand + $3 WHERE sku = $1`,
+      params: [item.sku, factors.reserved * item.quantity, factors.onHand * item.quantity],
+    })),
   );
 }
 

@@ -1,7 +1,13 @@
 import { type DecodedEvent } from '@app/events';
 import { type EventContext, EventHandler } from '@app/messaging';
 import { Injectable, Logger } from '@nestjs/common';
-import { lockReservation, setReservation, totalsBySku } from './reservation.repository.js';
+import { settleAll } from '@app/platform';
+import {
+  adjustStock,
+  lockReservation,
+  setReservation,
+  totalsBySku,
+} from './reservation.repository.js';
 
 /** `order.placed` -> reserve every item or none -> `inventory.reserved` or `inventory.reservation-failed`. */
 @Injectable()
@@ -28,23 +34,23 @@ export class ReserveStockHandler {
       .filter((item) => (available.get(item.sku) ?? 0) < item.quantity)
       .map((item) => item.sku);
     if (short.length) {
-      await setReservation(context.manager, orderId, 'FAILED', wanted);
-      await context.publish(
-        'inventory.reservation-failed',
-        { orderId, reason: `Not enough stock for ${short.join(', ')}`, shortSkus: short },
-        { subject: orderId },
-      );
+      await settleAll([
+        setReservation(context.manager, orderId, 'FAILED', wanted),
+        context.publish(
+          'inventory.reservation-failed',
+          { orderId, reason: `Not enough stock for ${short.join(', ')}`, shortSkus: short },
+          { subject: orderId },
+        ),
+      ]);
       this.logger.log(`order ${orderId} not reserved: short of ${short.join(', ')}`);
       return;
     }
-    for (const item of wanted) {
-      await context.manager.query(`UPDATE stock SET reserved = reserved + $2 WHERE sku = $1`, [
-        item.sku,
-        item.quantity,
-      ]);
-    }
-    await setReservation(context.manager, orderId, 'RESERVED', wanted);
-    await context.publish('inventory.reserved', { orderId, items: wanted }, { subject: orderId });
+    // Independent writes, sent together (one round trip on a pipelining connection).
+    await settleAll([
+      adjustStock(context.manager, wanted, { reserved: 1, onHand: 0 }),
+      setReservation(context.manager, orderId, 'RESERVED', wanted),
+      context.publish('inventory.reserved', { orderId, items: wanted }, { subject: orderId }),
+    ]);
     this.logger.log(`order ${orderId} reserved`);
   }
 }

@@ -1,7 +1,8 @@
 import { type DecodedEvent } from '@app/events';
 import { type EventContext, EventHandler } from '@app/messaging';
 import { Injectable, Logger } from '@nestjs/common';
-import { lockReservation, setReservation } from './reservation.repository.js';
+import { settleAll } from '@app/platform';
+import { adjustStock, lockReservation, setReservation } from './reservation.repository.js';
 
 /** `payment.processed` -> the reservation becomes a sale: stock leaves the shelf. */
 @Injectable()
@@ -18,13 +19,10 @@ export class SellStockHandler {
       );
       return;
     }
-    for (const item of reservation.items) {
-      await context.manager.query(
-        `UPDATE stock SET on_hand = on_hand - $2, reserved = reserved - $2 WHERE sku = $1`,
-        [item.sku, item.quantity],
-      );
-    }
-    await setReservation(context.manager, orderId, 'SOLD');
+    await settleAll([
+      adjustStock(context.manager, reservation.items, { reserved: -1, onHand: -1 }),
+      setReservation(context.manager, orderId, 'SOLD'),
+    ]);
     this.logger.log(`order ${orderId} sold`);
   }
 }
