@@ -2,7 +2,7 @@
 // POST /orders at fixed rates, and what it costs: HTTP latency, placed -> CONFIRMED latency
 // from the event store's times, orders/s reaching CONFIRMED, CPU and RSS of every process, and
 // the database commits and broker messages one order costs.
-import { management, queryOn } from '@app/testing';
+import { adminQuery, management, queryOn } from '@app/testing';
 import http from 'node:http';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +14,8 @@ import { machine, markdownTable, updateDocSection, writeResults } from './lib/re
 const STEP_SECONDS = Number(process.env.BENCH_E2E_STEP_SECONDS ?? 20);
 const WARMUP_SECONDS = 3;
 const FIXED_RATES = (process.env.BENCH_E2E_RATES ?? '50,100,200').split(',').map(Number);
+/** BENCH_E2E_CLIMB=0 stops after the fixed rates (for profiling one rate). */
+const CLIMB = process.env.BENCH_E2E_CLIMB !== '0';
 const CUSTOMERS = 50;
 const SKUS = ['KEYBOARD-MX', 'MOUSE-WL', 'MONITOR-27', 'HEADPHONES-NC', 'CABLE-USBC'];
 
@@ -34,6 +36,14 @@ export interface StepResult {
   processes: Record<string, { cpuPercent: number; rssMb: number }>;
   /** Per order: commits in each database, messages published and delivered by the broker. */
   perOrder: { commits: Record<string, number>; published: number; delivered: number };
+  /**
+   * Per order, from pg_stat_statements when PostgreSQL loads it: statements (each a round
+   * trip, BEGIN and COMMIT included) per database, and the costliest statements.
+   */
+  statements?: {
+    perDatabase: Record<string, number>;
+    top: { database: string; query: string; perOrder: number; meanMs: number }[];
+  };
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -90,6 +100,48 @@ async function commitsByDatabase(cluster: Cluster): Promise<Record<string, numbe
   return Object.fromEntries(rows.map((row) => [names[row.datname]!, Number(row.xact_commit)]));
 }
 
+/** Whether this PostgreSQL loads pg_stat_statements (shared_preload_libraries), set up for use. */
+async function statementStatsAvailable(): Promise<boolean> {
+  try {
+    await adminQuery('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await adminQuery('SELECT count(*) FROM pg_stat_statements');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function statementsPerOrder(
+  cluster: Cluster,
+  orders: number,
+): Promise<NonNullable<StepResult['statements']>> {
+  const names = Object.fromEntries(Object.entries(cluster.databases).map(([s, d]) => [d.name, s]));
+  const { rows } = await adminQuery(
+    `SELECT d.datname, s.query, s.calls::float8 AS calls, s.mean_exec_time AS mean
+       FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+      WHERE d.datname = ANY($1)`,
+    [Object.keys(names)],
+  );
+  const typed = rows as { datname: string; query: string; calls: number; mean: number }[];
+  const perDatabase: Record<string, number> = {};
+  for (const row of typed) {
+    const service = names[row.datname]!;
+    perDatabase[service] = (perDatabase[service] ?? 0) + row.calls / orders;
+  }
+  for (const service of Object.keys(perDatabase))
+    perDatabase[service] = round(perDatabase[service]!);
+  const top = typed
+    .sort((a, b) => b.calls - a.calls)
+    .slice(0, 25)
+    .map((row) => ({
+      database: names[row.datname]!,
+      query: row.query.replace(/\s+/g, ' ').slice(0, 160),
+      perOrder: Math.round((row.calls / orders) * 100) / 100,
+      meanMs: Math.round(row.mean * 1000) / 1000,
+    }));
+  return { perDatabase, top };
+}
+
 async function brokerCounts(cluster: Cluster): Promise<{ published: number; delivered: number }> {
   const vhost = await management<{ message_stats?: { publish?: number; deliver_get?: number } }>(
     'GET',
@@ -106,6 +158,7 @@ async function runStep(
   tokens: string[],
   rate: number,
   sampler: ProcessSampler,
+  countStatements: boolean,
 ): Promise<StepResult> {
   const port = cluster.of('orders')[0]!.port;
   const total = Math.round(rate * (STEP_SECONDS + WARMUP_SECONDS));
@@ -120,6 +173,7 @@ async function runStep(
       sampler.start();
       commitsBefore = await commitsByDatabase(cluster);
       brokerBefore = await brokerCounts(cluster);
+      if (countStatements) await adminQuery('SELECT pg_stat_statements_reset()');
     }
     const due = started + (i * 1000) / rate;
     const wait = due - performance.now();
@@ -146,6 +200,9 @@ async function runStep(
     await sleep(250);
   }
   const processes = sampler.stop();
+  const statements = countStatements
+    ? await statementsPerOrder(cluster, Math.max(1, answers.filter((r) => r.status === 202).length))
+    : undefined;
   const commitsAfter = await commitsByDatabase(cluster);
   const brokerAfter = await brokerCounts(cluster);
   const timings = await queryOn<{ placed: Date; confirmed: Date | null }>(
@@ -203,6 +260,7 @@ async function runStep(
       confirmP99 < 1_000,
     processes,
     perOrder,
+    ...(statements ? { statements } : {}),
   };
 }
 
@@ -238,20 +296,21 @@ export async function runE2eBench(): Promise<{ steps: StepResult[]; highestSusta
     groups.postgres = () => pidsNamed('postgres');
     const sampler = new ProcessSampler(groups);
     const steps: StepResult[] = [];
+    const countStatements = await statementStatsAvailable();
     const log = (step: StepResult) =>
       console.log(
         `[e2e] ${step.offered}/s: http p50 ${step.httpP50} p99 ${step.httpP99} ms; confirmed ${step.confirmedPerSecond}/s, placed->CONFIRMED p50 ${step.confirmP50} p99 ${step.confirmP99} ms; backlog ${step.backlog}; ${step.sustained ? 'sustained' : 'NOT sustained'}`,
       );
     for (const rate of FIXED_RATES) {
-      const step = await runStep(cluster, tokens, rate, sampler);
+      const step = await runStep(cluster, tokens, rate, sampler, countStatements);
       steps.push(step);
       log(step);
     }
     // Then upwards from the last fixed rate until a step is not sustained.
     let rate = FIXED_RATES.at(-1)!;
-    while (steps.at(-1)!.sustained && rate < 2_000) {
+    while (CLIMB && steps.at(-1)!.sustained && rate < 2_000) {
       rate += rate >= 300 ? 100 : 50;
-      const step = await runStep(cluster, tokens, rate, sampler);
+      const step = await runStep(cluster, tokens, rate, sampler, countStatements);
       steps.push(step);
       log(step);
     }
