@@ -85,7 +85,7 @@ describe('pipelined statements and transactions against PostgreSQL', () => {
     const options = dataSourceOptions(url, []);
     const source = new DataSource({
       ...options,
-      extra: { ...options.extra, max: 1, pipeline },
+      extra: { ...(options.extra as Record<string, unknown>), max: 1, pipeline },
     });
     await source.initialize();
     source.subscribers.push(counter); // as the outbox registers its commit hook

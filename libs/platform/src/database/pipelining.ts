@@ -7,6 +7,9 @@ import { type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
  * for the answer to the one before, and PostgreSQL answers them in order. Statements that do
  * not depend on each other's results can then share one round trip.
  *
+ * Statements sent together also leave in one socket write: each write is a system call, and
+ * on the benchmark machine socket writes were the largest part of the services' CPU time.
+ *
  * Measured in docs/benchmarks.md: round trips, not SQL, were where the services' time went.
  */
 
@@ -21,6 +24,18 @@ function pipeliningClient(runner: QueryRunner | undefined): pg.ClientBase | unde
   const client = (runner as { databaseConnection?: pg.ClientBase & { pipeline?: boolean } })
     ?.databaseConnection;
   return client?.pipeline ? client : undefined;
+}
+
+/**
+ * Holds the client's socket writes until the event loop's check phase (right after it has
+ * polled for I/O), so every query sent meanwhile goes out in one write.
+ */
+function coalesceWrites(client: pg.ClientBase): void {
+  const stream = (client as { connection?: { stream?: { cork?(): void; uncork?(): void } } })
+    .connection?.stream;
+  if (!stream?.cork || !stream.uncork) return;
+  stream.cork();
+  setImmediate(() => stream.uncork!());
 }
 
 /**
@@ -40,17 +55,28 @@ export async function pipelined<Row = Record<string, unknown>>(
     return rows;
   }
   // All sent before any answer is read; settle every one so no rejection goes unobserved.
+  coalesceWrites(client);
   const sent = statements.map(({ sql, params }) => client.query(sql, params));
-  await settleAll(sent);
+  await settle(sent);
   return Promise.all(sent).then((results) => results.map((result) => result.rows as Row[]));
 }
 
 /**
- * Awaits every one of `writes` (issued together, they share a round trip on a pipelining
- * connection), then rethrows the failure of the first one in the list that failed: none is
- * still running when the transaction rolls back, and none fails unobserved.
+ * Issues the statements `issue` starts (through `manager`, in one transaction) at once, so
+ * they share a round trip and a socket write on a pipelining connection, and awaits them
+ * all. Rethrows the failure of the first one in the list that failed: none is still running
+ * when the transaction rolls back, and none fails unobserved.
  */
-export async function settleAll(writes: Promise<unknown>[]): Promise<void> {
+export async function together(
+  manager: EntityManager,
+  issue: () => Promise<unknown>[],
+): Promise<void> {
+  const client = pipeliningClient(manager.queryRunner);
+  if (client) coalesceWrites(client);
+  await settle(issue());
+}
+
+async function settle(writes: Promise<unknown>[]): Promise<void> {
   const settled = await Promise.allSettled(writes);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
@@ -80,6 +106,7 @@ export async function transaction<T>(
     if (client) {
       // Sent now, answered after the work's first statement is on its way. BEGIN fails only
       // with its connection, and then so does everything sent behind it.
+      coalesceWrites(client);
       begun = client.query('BEGIN');
       begun.catch(() => undefined); // awaited before the commit
       const state = runner as unknown as TransactionState;
