@@ -1,7 +1,7 @@
 import { type DecodedEvent } from '@app/events';
 import { type EventContext, EventHandler } from '@app/messaging';
 import { Injectable, Logger } from '@nestjs/common';
-import { settleAll } from '@app/platform';
+import { together } from '@app/platform';
 import { adjustStock, lockReservation, setReservation } from './reservation.repository.js';
 
 /** `order.cancelled` -> release a reservation (`inventory.released`), or remember the cancellation. */
@@ -20,7 +20,7 @@ export class ReleaseStockHandler {
         this.logger.log(`order ${orderId} cancelled before it was placed; recorded`);
         return;
       case 'RESERVED':
-        await settleAll([
+        await together(context.manager, () => [
           adjustStock(context.manager, reservation.items, { reserved: -1, onHand: 0 }),
           setReservation(context.manager, orderId, 'RELEASED'),
           context.publish(

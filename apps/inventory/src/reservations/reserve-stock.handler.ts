@@ -1,7 +1,7 @@
 import { type DecodedEvent } from '@app/events';
 import { type EventContext, EventHandler } from '@app/messaging';
 import { Injectable, Logger } from '@nestjs/common';
-import { settleAll } from '@app/platform';
+import { together } from '@app/platform';
 import {
   adjustStock,
   lockReservation,
@@ -34,7 +34,7 @@ export class ReserveStockHandler {
       .filter((item) => (available.get(item.sku) ?? 0) < item.quantity)
       .map((item) => item.sku);
     if (short.length) {
-      await settleAll([
+      await together(context.manager, () => [
         setReservation(context.manager, orderId, 'FAILED', wanted),
         context.publish(
           'inventory.reservation-failed',
@@ -46,7 +46,7 @@ export class ReserveStockHandler {
       return;
     }
     // Independent writes, sent together (one round trip on a pipelining connection).
-    await settleAll([
+    await together(context.manager, () => [
       adjustStock(context.manager, wanted, { reserved: 1, onHand: 0 }),
       setReservation(context.manager, orderId, 'RESERVED', wanted),
       context.publish('inventory.reserved', { orderId, items: wanted }, { subject: orderId }),

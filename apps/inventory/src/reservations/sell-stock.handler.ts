@@ -1,7 +1,7 @@
 import { type DecodedEvent } from '@app/events';
 import { type EventContext, EventHandler } from '@app/messaging';
 import { Injectable, Logger } from '@nestjs/common';
-import { settleAll } from '@app/platform';
+import { together } from '@app/platform';
 import { adjustStock, lockReservation, setReservation } from './reservation.repository.js';
 
 /** `payment.processed` -> the reservation becomes a sale: stock leaves the shelf. */
@@ -19,7 +19,7 @@ export class SellStockHandler {
       );
       return;
     }
-    await settleAll([
+    await together(context.manager, () => [
       adjustStock(context.manager, reservation.items, { reserved: -1, onHand: -1 }),
       setReservation(context.manager, orderId, 'SOLD'),
     ]);

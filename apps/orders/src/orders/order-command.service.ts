@@ -2,7 +2,7 @@ import { Outbox } from '@app/messaging';
 import {
   SERVICE_CONFIG,
   type ServiceConfig,
-  settleAll,
+  together,
   transaction,
   withLogContext,
 } from '@app/platform';
@@ -85,7 +85,7 @@ export class OrderCommandService {
     const next = events.reduce((current, { event }) => evolve(current, event), state);
     // The writes do not depend on each other: issued together, they share one round trip on
     // a pipelining connection. A failed append (a concurrent command) rolls all of them back.
-    await settleAll([
+    await together(manager, () => [
       OrderEventStore.append(manager, command.orderId, state.version, events, {
         correlationId,
         ...(metadata.causationId ? { causationId: metadata.causationId } : {}),
