@@ -3,8 +3,11 @@
 // from the event store's times, orders/s reaching CONFIRMED, CPU and RSS of every process, and
 // the database commits and broker messages one order costs.
 import { adminQuery, management, queryOn } from '@app/testing';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from '../test/support/cluster.js';
 import { call } from '../test/support/http.js';
@@ -34,8 +37,16 @@ export interface StepResult {
   backlog: number;
   sustained: boolean;
   processes: Record<string, { cpuPercent: number; rssMb: number }>;
-  /** Per order: commits in each database, messages published and delivered by the broker. */
-  perOrder: { commits: Record<string, number>; published: number; delivered: number };
+  /**
+   * Per order: commits in each database, round trips to PostgreSQL of each service (counted in
+   * the services by bench/lib/round-trips.mjs), messages published and delivered by the broker.
+   */
+  perOrder: {
+    commits: Record<string, number>;
+    roundTrips: Record<string, number>;
+    published: number;
+    delivered: number;
+  };
   /**
    * Per order, from pg_stat_statements when PostgreSQL loads it: statements (each a round
    * trip, BEGIN and COMMIT included) per database, and the costliest statements.
@@ -142,6 +153,29 @@ async function statementsPerOrder(
   return { perDatabase, top };
 }
 
+/**
+ * Every service's pg round trips so far, as the preload last wrote them (every 250 ms: at
+ * most 250 ms old, about 1% of a step). `settle` waits for a write first (after a step).
+ */
+async function roundTripsByService(
+  cluster: Cluster,
+  settle = false,
+): Promise<Record<string, number>> {
+  if (settle) await sleep(300);
+  const counts: Record<string, number> = {};
+  for (const p of cluster.processes) {
+    try {
+      const { roundTrips } = JSON.parse(
+        readFileSync(join(process.env.BENCH_ROUND_TRIPS_DIR!, `${p.pid}.json`), 'utf8'),
+      ) as { roundTrips: number };
+      counts[p.service] = (counts[p.service] ?? 0) + roundTrips;
+    } catch {
+      // not written yet
+    }
+  }
+  return counts;
+}
+
 async function brokerCounts(cluster: Cluster): Promise<{ published: number; delivered: number }> {
   const vhost = await management<{ message_stats?: { publish?: number; deliver_get?: number } }>(
     'GET',
@@ -166,12 +200,14 @@ async function runStep(
   const results: Promise<{ status: number; ms: number; orderId?: string; measured: boolean }>[] =
     [];
   let commitsBefore: Record<string, number> = {};
+  let roundTripsBefore: Record<string, number> = {};
   let brokerBefore = { published: 0, delivered: 0 };
   const started = performance.now();
   for (let i = 0; i < total; i++) {
     if (i === warmup) {
       sampler.start();
       commitsBefore = await commitsByDatabase(cluster);
+      roundTripsBefore = await roundTripsByService(cluster);
       brokerBefore = await brokerCounts(cluster);
       if (countStatements) await adminQuery('SELECT pg_stat_statements_reset()');
     }
@@ -204,6 +240,7 @@ async function runStep(
     ? await statementsPerOrder(cluster, Math.max(1, answers.filter((r) => r.status === 202).length))
     : undefined;
   const commitsAfter = await commitsByDatabase(cluster);
+  const roundTripsAfter = await roundTripsByService(cluster, true);
   const brokerAfter = await brokerCounts(cluster);
   const timings = await queryOn<{ placed: Date; confirmed: Date | null }>(
     cluster.databases.orders.url,
@@ -222,13 +259,16 @@ async function runStep(
   ).length;
   const ok = answers.filter((r) => r.status === 202);
   const orders = Math.max(1, ok.length);
-  const perOrder = {
-    commits: Object.fromEntries(
-      Object.entries(commitsAfter).map(([service, n]) => [
+  const perOrderOf = (after: Record<string, number>, before: Record<string, number>) =>
+    Object.fromEntries(
+      Object.entries(after).map(([service, n]) => [
         service,
-        Math.round(((n - (commitsBefore[service] ?? 0)) / orders) * 10) / 10,
+        Math.round(((n - (before[service] ?? 0)) / orders) * 10) / 10,
       ]),
-    ),
+    );
+  const perOrder = {
+    commits: perOrderOf(commitsAfter, commitsBefore),
+    roundTrips: perOrderOf(roundTripsAfter, roundTripsBefore),
     published: Math.round(((brokerAfter.published - brokerBefore.published) / orders) * 10) / 10,
     delivered: Math.round(((brokerAfter.delivered - brokerBefore.delivered) / orders) * 10) / 10,
   };
@@ -267,6 +307,12 @@ async function runStep(
 const round = (n: number) => Math.round(n * 10) / 10;
 
 export async function runE2eBench(): Promise<{ steps: StepResult[]; highestSustained: number }> {
+  // Every service counts its round trips to PostgreSQL (bench/lib/round-trips.mjs).
+  process.env.BENCH_ROUND_TRIPS_DIR = mkdtempSync(join(os.tmpdir(), 'bench-round-trips-'));
+  const preload = pathToFileURL(join(import.meta.dirname, 'lib', 'round-trips.mjs')).href;
+  process.env.SERVICE_NODE_ARGS = [process.env.SERVICE_NODE_ARGS, `--import=${preload}`]
+    .filter(Boolean)
+    .join(' ');
   const cluster = await Cluster.start({
     name: 'bench',
     env: {
@@ -421,14 +467,21 @@ function report(
   const totalCpuMs = Object.values(cpuMsPerOrder).reduce((a, b) => a + b, 0);
   const cores = os.cpus().length;
   const predicted = Math.round((cores * 1000) / totalCpuMs);
-  const commits = Object.entries(basis.perOrder.commits)
-    .map(([db, n]) => `${db} ${n}`)
-    .join(', ');
-  const totalCommits = Object.values(basis.perOrder.commits).reduce((a, b) => a + b, 0);
+  const listOf = (figures: Record<string, number>) =>
+    Object.entries(figures)
+      .map(([name, n]) => `${name} ${n}`)
+      .join(', ');
+  const sum = (figures: Record<string, number>) =>
+    Math.round(Object.values(figures).reduce((a, b) => a + b, 0) * 10) / 10;
   const ceiling = [
     `What one order costs, measured at ${basis.offered} orders/s (CPU from /proc, commits from \`pg_stat_database\`, messages from the vhost's counters in the management API):`,
     '',
-    `- **database commits**: ${Math.round(totalCommits * 10) / 10} per order (${commits}). Placing it commits the event store, read model, idempotency key and outbox row once; each consumed event then costs its handler's transaction (inbox row and effects, plus the outbox row of the event it raises), the relay's \`UPDATE ... sent_at\` per batch and the crash-suspect markers only for redeliveries.`,
+    `- **database commits**: ${sum(basis.perOrder.commits)} per order (${listOf(basis.perOrder.commits)}). Placing it commits the event store, read model, idempotency key and outbox row once; each consumed event then costs its handler's transaction (inbox row and effects, plus the outbox row of the event it raises), the relay's \`UPDATE ... sent_at\` per batch and the crash-suspect markers only for redeliveries.`,
+    `- **round trips to PostgreSQL**: ${sum(basis.perOrder.roundTrips)} per order (${listOf(basis.perOrder.roundTrips)}), counted in each service as the queries it sent while waiting for no answer; queries pipelined behind others (BEGIN with the first statement, a command's independent writes) share one.${
+      basis.statements
+        ? ` They carry ${sum(basis.statements.perDatabase)} statements (${listOf(basis.statements.perDatabase)}, from \`pg_stat_statements\`, BEGIN and COMMIT included).`
+        : ' (Statements per order need `pg_stat_statements` in `shared_preload_libraries`; not loaded here.)'
+    }`,
     `- **broker messages**: ${basis.perOrder.published} published and ${basis.perOrder.delivered} delivered per order (order.placed to inventory, inventory.reserved to orders, order.confirmed to email).`,
     `- **CPU**: ${Object.entries(cpuMsPerOrder)
       .map(([group, ms]) => `${group} ${ms.toFixed(2)} ms`)
