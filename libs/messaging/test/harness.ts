@@ -1,5 +1,6 @@
 import { createEvent, type EventPayloads } from '@app/events';
 import { type BrokerProbe } from '@app/testing';
+import { PreparingClient } from '@app/platform';
 import { type DynamicModule, type INestApplicationContext, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -50,7 +51,8 @@ export async function startService(options: {
         migrationsRun: true,
         synchronize: false,
         logging: false,
-        extra: { max: options.poolSize ?? 10, pipeline: true }, // as dataSourceOptions
+        // as dataSourceOptions
+        extra: { max: options.poolSize ?? 10, pipeline: true, Client: PreparingClient },
       }),
       MessagingModule.forRoot({
         service: options.service,

@@ -3,6 +3,7 @@ export * from './config/service-config.js';
 export * from './database/database.js';
 export * from './database/database.module.js';
 export * from './database/pipelining.js';
+export * from './database/prepared-statements.js';
 export * from './duration.js';
 export * from './health/health.controller.js';
 export * from './health/health.module.js';

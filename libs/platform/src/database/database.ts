@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { type PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import { PreparingClient } from './prepared-statements.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -20,8 +21,14 @@ export function dataSourceOptions(
     migrationsRun: false,
     synchronize: false,
     logging: false,
-    // pipeline: statements sent without waiting for the previous answer (see pipelining.ts).
-    extra: { max: 20, pipeline: true, application_name: process.env.SERVICE_NAME ?? 'commerce' },
+    extra: {
+      max: 20,
+      // Statements sent without waiting for the previous answer (see pipelining.ts), and
+      // parameterized ones prepared once per connection (see prepared-statements.ts).
+      pipeline: true,
+      Client: PreparingClient,
+      application_name: process.env.SERVICE_NAME ?? 'commerce',
+    },
   };
 }
 
