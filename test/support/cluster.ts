@@ -62,7 +62,7 @@ export class ServiceProcess {
     const extra = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(
       process.execPath,
-      [...extra, '--enable-source-maps', entryOf(this.service)],
+      ['--enable-source-maps', ...extra, entryOf(this.service)],
       {
         cwd: root,
         env: { ...process.env, ...this.env },
