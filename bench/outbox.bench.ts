@@ -19,6 +19,7 @@ import { createTestDatabase, createTestVhost, waitFor } from '@app/testing';
 import { Logger } from '@nestjs/common';
 import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
+import { dataSourceOptions } from '@app/platform';
 import { DataSource } from 'typeorm';
 import { median, percentile } from './lib/process-stats.js';
 import { machine, markdownTable, updateDocSection, writeResults } from './lib/report.js';
@@ -37,12 +38,8 @@ const topology = buildTopology(resolveMessagingOptions({ service: 'inventory', u
   'order.placed',
 ]);
 const QUEUE = 'inventory.order.placed';
-const dataSource = new DataSource({
-  type: 'postgres',
-  url: database.url,
-  migrations: MESSAGING_MIGRATIONS,
-  extra: { max: 20 },
-});
+// The services' pool settings: pipeline mode and prepared statements.
+const dataSource = new DataSource(dataSourceOptions(database.url, MESSAGING_MIGRATIONS));
 await dataSource.initialize();
 await dataSource.runMigrations();
 const connection = new BrokerConnection(vhost.url, 'bench-outbox');
