@@ -1,6 +1,7 @@
 import {
   type Attributes,
   context,
+  INVALID_SPAN_CONTEXT,
   type Context,
   propagation,
   type Span,
@@ -69,13 +70,21 @@ export function contextFrom(traceparent: string | undefined): Context {
 
 /**
  * Runs `work` in a new span, child of `parent`, ended with an error status if `work` throws.
- * Without an exporter the span records nothing but still carries the parent's context.
+ * Without an exporter there is no span: `work` runs in the parent's context.
  */
 export async function inSpan<T>(
   name: string,
   options: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
+  if (!provider) {
+    // Nothing records spans: a span would be a non-recording copy of its parent. Skip it
+    // (two fewer objects and one fewer context switch per handled message), and carry the
+    // parent's context, so the traceparent still travels with the events.
+    const parent = options.parent ?? context.active();
+    const span = trace.getSpan(parent) ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    return parent === context.active() ? work(span) : context.with(parent, () => work(span));
+  }
   const tracer = trace.getTracer(TRACER);
   const span = tracer.startSpan(
     name,
