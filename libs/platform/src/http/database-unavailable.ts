@@ -1,5 +1,10 @@
-/** TypeORM errors raised when the connection under a query runner is gone. */
+/**
+ * TypeORM errors raised when the connection under a query runner is gone. TypeORM releases
+ * a query runner whose connection fails (a `pg_terminate_backend`, say), so the next
+ * statement of its transaction, often the COMMIT, finds it released: nothing was committed.
+ */
 const LOST_CONNECTION_ERRORS = new Set([
+  'QueryRunnerAlreadyReleasedError',
   'QueryRunnerProviderAlreadyReleasedError',
   'ConnectionIsNotSetError',
 ]);

@@ -1,6 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { type ArgumentsHost, NotFoundException } from '@nestjs/common';
-import { QueryFailedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
+import {
+  QueryFailedError,
+  QueryRunnerAlreadyReleasedError,
+  QueryRunnerProviderAlreadyReleasedError,
+} from 'typeorm';
 import { isDatabaseUnavailable } from './database-unavailable.js';
 import { HttpErrorFilter } from './http-error.filter.js';
 
@@ -38,6 +42,7 @@ describe('HttpErrorFilter', () => {
     for (const error of [
       terminated,
       new QueryRunnerProviderAlreadyReleasedError(),
+      new QueryRunnerAlreadyReleasedError(), // the COMMIT after the connection was killed
       new Error('Connection terminated unexpectedly'),
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
     ]) {
