@@ -1,5 +1,5 @@
 import { type CloudEvent } from '@app/events';
-import { contextFrom, inSpan, SpanKind, traceparentOf } from '@app/platform';
+import { contextFrom, inSpan, isDatabaseUnavailable, SpanKind, traceparentOf } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { toAmqpMessage } from '../publisher/amqp-message.js';
@@ -200,7 +200,12 @@ export class OutboxRelay {
           }
         }
       } catch (error) {
-        this.logger.error(`Outbox relay round failed: ${(error as Error).message}; retrying`);
+        const message = (error as Error).message;
+        if (isDatabaseUnavailable(error))
+          // Its connection died (and with it the relay lock): nothing was marked sent that was
+          // not published. The next round takes the lock again, or leaves it to another replica.
+          this.logger.warn(`Outbox relay lost its database connection (${message}); retrying`);
+        else this.logger.error(`Outbox relay round failed: ${message}; retrying`);
         await this.releaseLock();
       }
       if (handled < this.options.batchSize && !this.poked)
