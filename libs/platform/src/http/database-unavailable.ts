@@ -9,12 +9,17 @@ const LOST_CONNECTION_ERRORS = new Set([
   'ConnectionIsNotSetError',
 ]);
 
-/** PostgreSQL SQLSTATEs of a connection that failed or a server that is going away or full. */
-const UNAVAILABLE_STATES = /^(08...|57P01|57P02|57P03|53300)$/;
+/**
+ * PostgreSQL SQLSTATEs of a connection that failed or a server that is going away or full,
+ * and the socket errors of a connection that broke (a terminated backend resets the
+ * connection under the statements pipelined behind the one that got its error).
+ */
+const UNAVAILABLE_CODES =
+  /^(08...|57P01|57P02|57P03|53300|ECONNRESET|EPIPE|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)$/;
 
 /** pg and pg-pool messages of a connection that broke or could not be made. */
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+  /Connection terminated|connect ECONNREFUSED|read ECONNRESET|write EPIPE|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable/i;
 
 /**
  * True when `error` says the database could not be reached or dropped the connection (for
@@ -26,7 +31,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const candidate = current as { name?: unknown; code?: unknown; message?: unknown };
     if (typeof candidate.name === 'string' && LOST_CONNECTION_ERRORS.has(candidate.name))
       return true;
-    if (typeof candidate.code === 'string' && UNAVAILABLE_STATES.test(candidate.code)) return true;
+    if (typeof candidate.code === 'string' && UNAVAILABLE_CODES.test(candidate.code)) return true;
     if (typeof candidate.message === 'string' && UNAVAILABLE_MESSAGES.test(candidate.message))
       return true;
     current =

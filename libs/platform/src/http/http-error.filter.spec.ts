@@ -45,6 +45,13 @@ describe('HttpErrorFilter', () => {
       new QueryRunnerAlreadyReleasedError(), // the COMMIT after the connection was killed
       new Error('Connection terminated unexpectedly'),
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      // A statement pipelined behind the one that got the termination error.
+      new QueryFailedError(
+        'INSERT INTO idempotency_keys ...',
+        [],
+        Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+      ),
+      new Error('Client was closed and is not queryable'),
     ]) {
       const sent = answer(error);
       expect(sent.status).toBe(503);
