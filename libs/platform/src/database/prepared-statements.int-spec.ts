@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './database.js';
 import { transaction } from './pipelining.js';
+import { PreparingClient } from './prepared-statements.js';
 
 describe('prepared statements against PostgreSQL', () => {
   let database: TestDatabase;
@@ -42,5 +43,13 @@ describe('prepared statements against PostgreSQL', () => {
   it('leaves statements without parameters unprepared', async () => {
     await dataSource.query('SELECT 41 + 1 AS n');
     expect((await prepared()).map((p) => p.statement)).not.toContain('SELECT 41 + 1 AS n');
+  });
+
+  it('survives an error that arrives after its holder let go of it (no crash)', async () => {
+    const client = new PreparingClient(database.url);
+    await client.connect();
+    // A terminated backend's second error, after pg-pool or TypeORM removed its listener.
+    expect(() => client.emit('error', new Error('terminating connection'))).not.toThrow();
+    await client.end().catch(() => undefined);
   });
 });

@@ -24,11 +24,22 @@ function nameOf(text: string): string {
  * in docs/benchmarks.md). Statements without parameters (BEGIN, COMMIT, DDL) run as they
  * are, and so does every statement past `MAX_PREPARED_STATEMENTS` distinct texts.
  *
+ * It also outlives late connection errors (see the constructor).
+ *
  * A prepared statement keeps its result's row type: a running service must not change the
  * schema under its own statements (migrations run before a service serves, so they do not).
  */
 export class PreparingClient extends pg.Client {
   private readonly prepared = new Set<string>();
+
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    // Whoever holds the connection (pg-pool when idle, a TypeORM query runner when checked
+    // out) listens for its errors. A terminated backend can raise two (its FATAL message and
+    // the reset socket, more likely with pipelined statements in flight), and the second may
+    // come after the holder let go: with no listener left, it would crash the process.
+    this.on('error', () => undefined);
+  }
 
   static {
     (PreparingClient.prototype as unknown as { query: Query }).query = function (
