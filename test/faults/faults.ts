@@ -7,7 +7,7 @@ import {
   hasConsumers,
 } from '@app/events';
 import { EVENT_VERSION_HEADER, type OutgoingMessage, toAmqpMessage } from '@app/messaging';
-import { adminQuery, management, queryOn, waitFor } from '@app/testing';
+import { adminQuery, management, queryOn, TEST_HARNESS_APPLICATION, waitFor } from '@app/testing';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -112,7 +112,10 @@ export const killService = (service: 'inventory' | 'orders' | 'email'): Fault =>
   inject: ({ cluster }) => killAndRestart(cluster.of(service)[0]!, cluster),
 });
 
-/** `pg_terminate_backend` of every connection of the services' databases, `rounds` times. */
+/**
+ * `pg_terminate_backend` of every connection of the services' databases (not the tests' own),
+ * `rounds` times.
+ */
 export const terminateDatabaseConnections = (rounds: number): Fault => ({
   name: 'pg_terminate_backend',
   async inject({ cluster }) {
@@ -121,16 +124,18 @@ export const terminateDatabaseConnections = (rounds: number): Fault => ({
     for (let round = 0; round < rounds; round++) {
       const result = await adminQuery(
         `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS terminated
-           FROM pg_stat_activity WHERE datname = ANY($1) AND pid <> pg_backend_pid()`,
-        [names],
+           FROM pg_stat_activity
+          WHERE datname = ANY($1) AND pid <> pg_backend_pid() AND application_name <> $2`,
+        [names, TEST_HARNESS_APPLICATION],
       );
       terminated += (result.rows[0] as { terminated: number }).terminated;
       // The next round hits the connections the services opened again, not an empty pool.
       await waitFor('the services to reconnect to PostgreSQL', async () => {
         const [row] = await queryOn<{ n: number }>(
           cluster.databases.orders.url,
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1) AND pid <> pg_backend_pid()`,
-          [names],
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = ANY($1) AND application_name <> $2`,
+          [names, TEST_HARNESS_APPLICATION],
         );
         return row!.n >= SERVICES.length;
       });

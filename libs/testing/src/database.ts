@@ -21,8 +21,17 @@ export function adminQuery(sql: string, params: unknown[] = []): Promise<pg.Quer
   return runOn(ADMIN_URL, sql, params);
 }
 
+/** The `application_name` of the tests' own connections (fault injection spares them). */
+export const TEST_HARNESS_APPLICATION = 'test-harness';
+
 async function runOn(url: string, sql: string, params: unknown[]): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: TEST_HARNESS_APPLICATION,
+  });
+  // A connection killed under the statement rejects it; without a listener, the client's
+  // 'error' event would also crash the test process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return await client.query(sql, params);
