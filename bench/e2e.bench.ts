@@ -2,8 +2,8 @@
 // POST /orders at fixed rates, and what it costs: HTTP latency, placed -> CONFIRMED latency
 // from the event store's times, orders/s reaching CONFIRMED, CPU and RSS of every process, and
 // the database commits and broker messages one order costs.
-import { adminQuery, management, queryOn } from '@app/testing';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { adminQuery, management, queryOn, waitFor } from '@app/testing';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -155,19 +155,36 @@ async function statementsPerOrder(
 
 /**
  * Every service's pg round trips so far, as the preload last wrote them (every 250 ms: at
- * most 250 ms old, about 1% of a step). `settle` waits for a write first (after a step).
+ * most 250 ms old, about 1% of a step). `settle` first waits for every process to write
+ * after this call (after a step, so the counts include its last statements).
  */
 async function roundTripsByService(
   cluster: Cluster,
   settle = false,
 ): Promise<Record<string, number>> {
-  if (settle) await sleep(300);
+  const fileOf = (pid: number | undefined) =>
+    join(process.env.BENCH_ROUND_TRIPS_DIR!, `${pid}.json`);
+  if (settle) {
+    const asked = Date.now();
+    await waitFor(
+      'every service to write its round-trip count',
+      () =>
+        cluster.processes.every((p) => {
+          try {
+            return statSync(fileOf(p.pid)).mtimeMs > asked;
+          } catch {
+            return false;
+          }
+        }),
+      { timeoutMs: 5_000, intervalMs: 50 },
+    );
+  }
   const counts: Record<string, number> = {};
   for (const p of cluster.processes) {
     try {
-      const { roundTrips } = JSON.parse(
-        readFileSync(join(process.env.BENCH_ROUND_TRIPS_DIR!, `${p.pid}.json`), 'utf8'),
-      ) as { roundTrips: number };
+      const { roundTrips } = JSON.parse(readFileSync(fileOf(p.pid), 'utf8')) as {
+        roundTrips: number;
+      };
       counts[p.service] = (counts[p.service] ?? 0) + roundTrips;
     } catch {
       // not written yet
