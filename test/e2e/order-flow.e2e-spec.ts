@@ -2,8 +2,9 @@ import { createEvent } from '@app/events';
 import { waitFor } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqplib from 'amqplib';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { type ExportedSpan, OTLP_KIND, OtlpSink } from '../support/otlp.js';
 import { call, System } from './system.js';
 
 interface Order {
@@ -16,13 +17,19 @@ interface Order {
 
 describe('The four services end to end', () => {
   let system: System;
+  let collector: OtlpSink;
 
   beforeAll(async () => {
-    system = await System.start({ ORDER_PAYMENT_TIMEOUT: '4s' });
+    collector = await OtlpSink.start();
+    system = await System.start({
+      ORDER_PAYMENT_TIMEOUT: '4s',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+    });
   });
 
   afterAll(async () => {
     await system?.stop();
+    await collector?.close();
   });
 
   const gateway = (path: string) => system.url('orders', path);
@@ -299,6 +306,113 @@ describe('The four services end to end', () => {
     expect(system.logs.some((line) => /correct horse|password_hash|"password"/.test(line))).toBe(
       false,
     );
+  });
+
+  it('exports each request as one trace across the processes, continuing the caller traceparent', async () => {
+    const traceparent = () => {
+      const traceId = randomBytes(16).toString('hex');
+      const spanId = randomBytes(8).toString('hex');
+      return { traceId, spanId, header: `00-${traceId}-${spanId}-01` };
+    };
+    const signUpTrace = traceparent();
+    const email = `otel-${randomUUID().slice(0, 8)}@example.com`;
+    const registered = await call(gateway('/users'), {
+      body: { email, name: 'Otel', password: 'correct horse battery' },
+      headers: { traceparent: signUpTrace.header },
+    });
+    expect(registered.status).toBe(201);
+    const token = (
+      (
+        await call(gateway('/auth/token'), {
+          body: { email, password: 'correct horse battery' },
+        })
+      ).body as { accessToken: string }
+    ).accessToken;
+    const orderTrace = traceparent();
+    const placed = await call(gateway('/orders'), {
+      token,
+      body: { items: [{ sku: 'CABLE-USBC', quantity: 1 }] },
+      headers: { traceparent: orderTrace.header },
+    });
+    expect(placed.status).toBe(202);
+
+    // Each service exports in batches (every 5 s); wait for the last hop of each trace.
+    const span = (traceId: string, service: string, kind: number, name: string) =>
+      collector
+        .trace(traceId)
+        .find((s) => s.service === service && s.kind === kind && s.name === name);
+    const spanOf = (traceId: string, service: string, kind: number, name: string): ExportedSpan => {
+      const found = span(traceId, service, kind, name);
+      if (!found) {
+        const seen = collector.trace(traceId).map((s) => `${s.service} ${s.kind} ${s.name}`);
+        throw new Error(`no ${service} span "${name}" (kind ${kind}) in ${seen.join('; ')}`);
+      }
+      return found;
+    };
+    await waitFor(
+      'both traces to reach email',
+      () =>
+        span(signUpTrace.traceId, 'email', OTLP_KIND.CONSUMER, 'email.user.registered process') &&
+        span(orderTrace.traceId, 'email', OTLP_KIND.CONSUMER, 'email.order.confirmed process'),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    ).catch((error: Error) => {
+      const seen = (traceId: string) =>
+        collector
+          .trace(traceId)
+          .map((s) => `${s.service} ${s.name}`)
+          .join(', ') || 'nothing';
+      throw new Error(
+        `${error.message}. Sign-up trace: ${seen(signUpTrace.traceId)}. Order trace: ${seen(orderTrace.traceId)}.`,
+      );
+    });
+
+    // Registration: gateway -> users over HTTP -> email over the broker.
+    const signUpServer = spanOf(signUpTrace.traceId, 'orders', OTLP_KIND.SERVER, 'POST /users');
+    expect(signUpServer.parentSpanId).toBe(signUpTrace.spanId);
+    const usersCall = spanOf(
+      signUpTrace.traceId,
+      'orders',
+      OTLP_KIND.CLIENT,
+      'POST /internal/register',
+    );
+    expect(usersCall.parentSpanId).toBe(signUpServer.spanId);
+    const usersServer = spanOf(
+      signUpTrace.traceId,
+      'users',
+      OTLP_KIND.SERVER,
+      'POST /internal/register',
+    );
+    expect(usersServer.parentSpanId).toBe(usersCall.spanId);
+    const registeredPublish = spanOf(
+      signUpTrace.traceId,
+      'users',
+      OTLP_KIND.PRODUCER,
+      'user.registered publish',
+    );
+    expect(
+      spanOf(signUpTrace.traceId, 'email', OTLP_KIND.CONSUMER, 'email.user.registered process')
+        .parentSpanId,
+    ).toBe(registeredPublish.spanId);
+
+    // The order: gateway -> inventory -> the gateway's saga -> email, over the broker.
+    const orderServer = spanOf(orderTrace.traceId, 'orders', OTLP_KIND.SERVER, 'POST /orders');
+    expect(orderServer.parentSpanId).toBe(orderTrace.spanId);
+    const hops: [string, string, string][] = [
+      ['orders', 'order.placed publish', 'inventory.order.placed process'],
+      ['inventory', 'inventory.reserved publish', 'orders.inventory.reserved process'],
+      ['orders', 'order.confirmed publish', 'email.order.confirmed process'],
+    ];
+    for (const [publisher, publish, process] of hops) {
+      const producer = spanOf(orderTrace.traceId, publisher, OTLP_KIND.PRODUCER, publish);
+      const consumer = spanOf(
+        orderTrace.traceId,
+        process.split('.')[0]!,
+        OTLP_KIND.CONSUMER,
+        process,
+      );
+      expect([publish, consumer.parentSpanId]).toEqual([publish, producer.spanId]);
+    }
+    expect(collector.rejected).toEqual([]);
   });
 
   describe('bad input', () => {

@@ -30,7 +30,11 @@ export interface BootstrapOptions {
   errorStatus?: Readonly<Record<string, number>>;
 }
 
-/** The HTTP set-up every service shares; tests use it to boot an app exactly as production does. */
+/**
+ * The HTTP set-up every service shares: a SERVER span per request, the correlation id, the
+ * request log, the body limit, the error format, validation and shutdown hooks. `bootstrapService`
+ * and the tests' `startServiceApp` both call it, so a test boots an app exactly as production does.
+ */
 export async function configureServiceApp(
   app: NestExpressApplication,
   config: ServiceConfig,
@@ -76,15 +80,7 @@ export async function bootstrapService(
       bodyParser: false,
     });
     app.useLogger(new PinoNestLogger(logger));
-    app.use(correlationIdMiddleware);
-    app.use(requestLogMiddleware(logger));
-    app.useBodyParser('json', { limit: BODY_LIMIT });
-    app.useGlobalFilters(new HttpErrorFilter(options.errorStatus));
-    app.useGlobalPipes(
-      new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-    );
-    app.enableShutdownHooks();
-    await options.configure?.(app, config);
+    await configureServiceApp(app, config, logger, options);
     collectDefaultMetrics(service);
     if (options.opsServer) {
       const ops = await startOpsServer(config.opsPort);

@@ -1,8 +1,11 @@
 import {
   CORRELATION_HEADER,
   currentLogContext,
+  inSpan,
   SERVICE_CONFIG,
   type ServiceConfig,
+  SpanKind,
+  traceparentOf,
 } from '@app/platform';
 import {
   HttpException,
@@ -14,7 +17,8 @@ import {
 
 /**
  * The gateway's one synchronous call: users' internal API, with `USERS_TIMEOUT`. Users' 4xx
- * answers pass through; an unreachable, slow or failing users service is a 503.
+ * answers pass through; an unreachable, slow or failing users service is a 503. The call is a
+ * CLIENT span whose `traceparent` users continues, so a registration is one trace.
  */
 @Injectable()
 export class UsersClient {
@@ -24,17 +28,31 @@ export class UsersClient {
 
   /** POSTs `body` to users' `path` and returns its JSON answer. */
   async post<T>(path: '/internal/register' | '/internal/authenticate', body: unknown): Promise<T> {
+    const url = new URL(path, this.config.usersUrl);
     let response: Response;
     try {
-      response = await fetch(new URL(path, this.config.usersUrl), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [CORRELATION_HEADER]: currentLogContext()?.correlationId ?? '',
+      response = await inSpan(
+        `POST ${path}`,
+        {
+          kind: SpanKind.CLIENT,
+          attributes: { 'http.request.method': 'POST', 'url.full': url.href },
         },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.config.usersTimeoutMs),
-      });
+        async (span) => {
+          const traceparent = traceparentOf();
+          const answer = await fetch(url, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              [CORRELATION_HEADER]: currentLogContext()?.correlationId ?? '',
+              ...(traceparent ? { traceparent } : {}),
+            },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(this.config.usersTimeoutMs),
+          });
+          span.setAttribute('http.response.status_code', answer.status);
+          return answer;
+        },
+      );
     } catch (error) {
       this.logger.warn(`users ${path} unreachable: ${(error as Error).message}`);
       throw new ServiceUnavailableException('The users service is unavailable; try again shortly.');
