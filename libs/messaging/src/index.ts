@@ -17,7 +17,6 @@ export * from './outbox/outbox-relay.js';
 export * from './publisher/amqp-message.js';
 export * from './publisher/confirmed-publisher.js';
 export * from './topology/apply-topology.js';
-export * from './topology/duration-name.js';
 export * from './topology/topology.js';
 export * from './in-memory/in-memory-event-bus.js';
 export * from './outbox/outbox-commit-hook.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { resolveMessagingOptions } from '../messaging.options.js';
-import { delayName } from './duration-name.js';
+import { formatDuration } from '@app/platform';
 import { buildTopology } from './topology.js';
 
 const options = (overrides = {}) =>
@@ -82,7 +82,7 @@ describe('resolveMessagingOptions', () => {
   });
 });
 
-describe('delayName', () => {
+describe('formatDuration (retry queue names)', () => {
   it.each([
     [1_000, '1s'],
     [10_000, '10s'],
@@ -90,5 +90,5 @@ describe('delayName', () => {
     [300_000, '5m'],
     [1_500, '1500ms'],
     [7_200_000, '2h'],
-  ])('%d ms -> %s', (ms, name) => expect(delayName(ms)).toBe(name));
+  ])('%d ms -> %s', (ms, name) => expect(formatDuration(ms)).toBe(name));
 });

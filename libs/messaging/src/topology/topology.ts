@@ -1,6 +1,6 @@
 import { type EventType, exchangeOf } from '@app/events';
 import { type ResolvedMessagingOptions } from '../messaging.options.js';
-import { delayName } from './duration-name.js';
+import { formatDuration } from '@app/platform';
 
 export interface ExchangeSpec {
   name: string;
@@ -52,7 +52,7 @@ export const DEAD_LETTER_QUEUE_DELIVERY_LIMIT = 1_000_000;
 export const queueName = (service: string, type: string) => `${service}.${type}`;
 /** `<queue>.retry.<delay>`, e.g. `inventory.order.placed.retry.10s`. */
 export const waitQueueName = (queue: string, delayMs: number) =>
-  `${queue}.retry.${delayName(delayMs)}`;
+  `${queue}.retry.${formatDuration(delayMs)}`;
 /** `<queue>.dlq`. */
 export const deadLetterQueueName = (queue: string) => `${queue}.dlq`;
 
