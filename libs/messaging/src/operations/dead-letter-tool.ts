@@ -1,3 +1,4 @@
+import { redact } from '@app/platform';
 import amqplib, { type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
 import { Headers } from '../consumer/failure-policy.js';
 
@@ -64,7 +65,7 @@ export class DeadLetterTool {
       return new DeadLetterTool(await amqplib.connect(url), url);
     } catch (error) {
       throw new DeadLetterToolError(
-        `Cannot reach RabbitMQ at ${redactUrl(url)}: ${(error as Error).message}. Check AMQP_URL and that the broker runs.`,
+        `Cannot reach RabbitMQ at ${redact(url)}: ${(error as Error).message}. Check AMQP_URL and that the broker runs.`,
       );
     }
   }
@@ -164,7 +165,7 @@ export class DeadLetterTool {
       await check.checkExchange(target.retryExchange);
     } catch {
       throw new DeadLetterToolError(
-        `No dead-letter queue "${target.deadLetterQueue}" (or exchange "${target.retryExchange}") on ${redactUrl(this.url)}. ` +
+        `No dead-letter queue "${target.deadLetterQueue}" (or exchange "${target.retryExchange}") on ${redact(this.url)}. ` +
           `Give the origin queue name, e.g. email.user.registered; npm run topology lists them.`,
       );
     } finally {
@@ -215,14 +216,4 @@ export class DeadLetterTool {
 function deathReason(headers: Record<string, unknown>): string | undefined {
   const deaths = headers[Headers.death] as { reason?: string }[] | undefined;
   return deaths?.[0]?.reason === 'delivery_limit' ? 'delivery-limit' : undefined;
-}
-
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }
