@@ -1,3 +1,4 @@
+import { type CloudEvent, type EventType, exchangeOf } from '@app/events';
 import { randomBytes } from 'node:crypto';
 import amqplib, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 
@@ -62,6 +63,16 @@ export class BrokerProbe {
     const connection = await amqplib.connect(url);
     const channel = await connection.createChannel();
     return new BrokerProbe(connection, channel);
+  }
+
+  /** Publishes an event as its producer's relay would: to its exchange, keyed by its type, persistent. */
+  publishEvent(event: CloudEvent): void {
+    this.channel.publish(
+      exchangeOf(event.type as EventType),
+      event.type,
+      Buffer.from(JSON.stringify(event)),
+      { persistent: true, messageId: event.id, type: event.type },
+    );
   }
 
   /** Message count of a queue (ready messages only). */

@@ -4,3 +4,4 @@ export * from './wait-for.js';
 export * from './tcp-proxy.js';
 export * from './service-app.js';
 export * from './smtp.js';
+export * from './suite-fixture.js';

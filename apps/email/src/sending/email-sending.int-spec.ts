@@ -1,14 +1,10 @@
 import { createEvent, type EventPayloads, type EventType } from '@app/events';
 import { MessagingService } from '@app/messaging';
 import {
-  BrokerProbe,
-  createTestDatabase,
-  createTestVhost,
   type RunningServiceApp,
   startServiceApp,
   startSmtpSink,
-  type TestDatabase,
-  type TestVhost,
+  SuiteFixture,
   waitFor,
 } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -18,21 +14,17 @@ import { EmailModule } from '../email.module.js';
 import { messageIdOf } from './email-sender.js';
 
 describe('email against RabbitMQ, PostgreSQL and an SMTP server', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
-  let probe: BrokerProbe;
+  let fixture: SuiteFixture;
   let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
   let email: RunningServiceApp;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('email');
-    database = await createTestDatabase('email');
-    probe = await BrokerProbe.open(vhost.url);
+    fixture = await SuiteFixture.create('email');
     smtp = await startSmtpSink();
     email = await startServiceApp('email', (config) => EmailModule.forRoot(config), {
-      AMQP_URL: vhost.url,
-      DATABASE_URL: database.url,
+      AMQP_URL: fixture.vhost.url,
+      DATABASE_URL: fixture.database.url,
       SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       RETRY_DELAYS: '200ms,400ms,800ms',
     });
@@ -42,9 +34,7 @@ describe('email against RabbitMQ, PostgreSQL and an SMTP server', () => {
   afterAll(async () => {
     await email?.close();
     await smtp?.close();
-    await probe?.close();
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   const publish = <K extends EventType>(
@@ -53,11 +43,7 @@ describe('email against RabbitMQ, PostgreSQL and an SMTP server', () => {
     source: 'users' | 'orders',
   ) => {
     const event = createEvent(type, data, { source });
-    probe.channel.publish(`${source}.events`, type, Buffer.from(JSON.stringify(event)), {
-      persistent: true,
-      messageId: event.id,
-      type,
-    });
+    fixture.probe.publishEvent(event);
     return event;
   };
   const register = (userId: string, address: string) =>
@@ -113,10 +99,7 @@ describe('email against RabbitMQ, PostgreSQL and an SMTP server', () => {
       [event.id, address, messageIdOf(event.id, 'order-cancelled')],
     );
     for (let i = 0; i < 2; i += 1) {
-      probe.channel.publish('orders.events', event.type, Buffer.from(JSON.stringify(event)), {
-        persistent: true,
-        messageId: event.id,
-      });
+      fixture.probe.publishEvent(event);
     }
     const [row] = await waitFor('the resend', async () => {
       const rows = await dataSource.query<{ status: string; attempts: number }[]>(
@@ -159,12 +142,10 @@ describe('email against RabbitMQ, PostgreSQL and an SMTP server', () => {
 
 describe('email handler errors', () => {
   it('reach the dead-letter queue as the handler threw them, not rewritten by HTTP filters', async () => {
-    const vhost = await createTestVhost('email-dlq');
-    const database = await createTestDatabase('email_dlq');
-    const probe = await BrokerProbe.open(vhost.url);
+    const fixture = await SuiteFixture.create('email_dlq');
     const app = await startServiceApp('email', (config) => EmailModule.forRoot(config), {
-      AMQP_URL: vhost.url,
-      DATABASE_URL: database.url,
+      AMQP_URL: fixture.vhost.url,
+      DATABASE_URL: fixture.database.url,
       RETRY_DELAYS: '50ms',
     });
     try {
@@ -173,12 +154,9 @@ describe('email handler errors', () => {
         { orderId: randomUUID(), userId: randomUUID(), reason: 'short', shortSkus: [] },
         { source: 'orders' },
       );
-      probe.channel.publish('orders.events', event.type, Buffer.from(JSON.stringify(event)), {
-        persistent: true,
-        messageId: event.id,
-      });
+      fixture.probe.publishEvent(event);
       const [dead] = await waitFor('the dead letter', async () => {
-        const messages = await probe.drain('email.order.rejected.dlq');
+        const messages = await fixture.probe.drain('email.order.rejected.dlq');
         return messages.length ? messages : undefined;
       });
       expect(String(dead!.properties.headers?.['x-exception-message'])).toMatch(
@@ -186,9 +164,7 @@ describe('email handler errors', () => {
       );
     } finally {
       await app.close();
-      await probe.close();
-      await vhost.dispose();
-      await database.dispose();
+      await fixture.dispose();
     }
   });
 });

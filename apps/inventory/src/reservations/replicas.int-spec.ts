@@ -1,31 +1,18 @@
 import { createEvent } from '@app/events';
 import { MessagingService } from '@app/messaging';
-import {
-  BrokerProbe,
-  createTestDatabase,
-  createTestVhost,
-  type RunningServiceApp,
-  startServiceApp,
-  type TestDatabase,
-  type TestVhost,
-  waitFor,
-} from '@app/testing';
+import { type RunningServiceApp, startServiceApp, SuiteFixture, waitFor } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { InventoryModule } from '../inventory.module.js';
 
 describe('two inventory replicas as competing consumers', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
-  let probe: BrokerProbe;
+  let fixture: SuiteFixture;
   const replicas: RunningServiceApp[] = [];
 
   beforeAll(async () => {
-    vhost = await createTestVhost('replicas');
-    database = await createTestDatabase('replicas');
-    probe = await BrokerProbe.open(vhost.url);
-    const env = { AMQP_URL: vhost.url, DATABASE_URL: database.url, PREFETCH: '2' };
+    fixture = await SuiteFixture.create('replicas');
+    const env = { AMQP_URL: fixture.vhost.url, DATABASE_URL: fixture.database.url, PREFETCH: '2' };
     // Both boot at once against an empty database: migrations run once, under the lock.
     replicas.push(
       ...(await Promise.all([
@@ -37,13 +24,11 @@ describe('two inventory replicas as competing consumers', () => {
 
   afterAll(async () => {
     for (const replica of replicas) await replica.close();
-    await probe?.close();
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   it('share the queue, and 20 orders for the last 10 units reserve exactly 10', async () => {
-    const published = await probe.capture('inventory.events', 'inventory.#');
+    const published = await fixture.probe.capture('inventory.events', 'inventory.#');
     const orders = Array.from({ length: 20 }, () => randomUUID());
     for (const orderId of orders) {
       const event = createEvent(
@@ -57,10 +42,7 @@ describe('two inventory replicas as competing consumers', () => {
         },
         { source: 'orders', subject: orderId },
       );
-      probe.channel.publish('orders.events', 'order.placed', Buffer.from(JSON.stringify(event)), {
-        persistent: true,
-        messageId: event.id,
-      });
+      fixture.probe.publishEvent(event);
     }
     await waitFor('20 outcomes', () => published.length === 20, { timeoutMs: 30_000 });
     expect(published.filter((p) => p.type === 'inventory.reserved')).toHaveLength(10);

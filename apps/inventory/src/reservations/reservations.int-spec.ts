@@ -1,36 +1,23 @@
 import { createEvent, type EventPayloads } from '@app/events';
 import { MessagingService } from '@app/messaging';
-import {
-  BrokerProbe,
-  createTestDatabase,
-  createTestVhost,
-  type RunningServiceApp,
-  startServiceApp,
-  type TestDatabase,
-  type TestVhost,
-  waitFor,
-} from '@app/testing';
+import { type RunningServiceApp, startServiceApp, SuiteFixture, waitFor } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { InventoryModule } from '../inventory.module.js';
 
 describe('inventory against RabbitMQ and PostgreSQL', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
-  let probe: BrokerProbe;
+  let fixture: SuiteFixture;
   let inventory: RunningServiceApp;
   let published: { type: string; body: Record<string, unknown> }[];
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('inventory');
-    database = await createTestDatabase('inventory');
-    probe = await BrokerProbe.open(vhost.url);
-    published = await probe.capture('inventory.events');
+    fixture = await SuiteFixture.create('inventory');
+    published = await fixture.probe.capture('inventory.events');
     inventory = await startServiceApp('inventory', (config) => InventoryModule.forRoot(config), {
-      AMQP_URL: vhost.url,
-      DATABASE_URL: database.url,
+      AMQP_URL: fixture.vhost.url,
+      DATABASE_URL: fixture.database.url,
       RETRY_DELAYS: '100ms,200ms',
     });
     dataSource = inventory.app.get(DataSource);
@@ -38,9 +25,7 @@ describe('inventory against RabbitMQ and PostgreSQL', () => {
 
   afterAll(async () => {
     await inventory?.close();
-    await probe?.close();
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   const publish = async <K extends 'order.placed' | 'order.cancelled' | 'payment.processed'>(
@@ -51,11 +36,7 @@ describe('inventory against RabbitMQ and PostgreSQL', () => {
       source: 'orders',
       subject: (data as { orderId: string }).orderId,
     });
-    probe.channel.publish('orders.events', type, Buffer.from(JSON.stringify(event)), {
-      persistent: true,
-      messageId: event.id,
-      type,
-    });
+    fixture.probe.publishEvent(event);
     return event;
   };
   const placed = (orderId: string, sku: string, quantity: number) =>
@@ -154,10 +135,7 @@ describe('inventory against RabbitMQ and PostgreSQL', () => {
     const before = await level('HEADPHONES-NC');
     const orderId = randomUUID();
     const event = await placed(orderId, 'HEADPHONES-NC', 4);
-    probe.channel.publish('orders.events', 'order.placed', Buffer.from(JSON.stringify(event)), {
-      persistent: true,
-      messageId: event.id,
-    });
+    fixture.probe.publishEvent(event);
     await waitFor('both deliveries', async () => {
       const [row] = await dataSource.query<{ n: string }[]>(
         `SELECT count(*) AS n FROM messaging_inbox WHERE event_id = $1`,

@@ -1,15 +1,6 @@
 import { createEvent } from '@app/events';
 import { generateJwtKeyPair, JWT_AUDIENCE, JWT_ISSUER, signJwt } from '@app/platform';
-import {
-  BrokerProbe,
-  createTestDatabase,
-  createTestVhost,
-  type RunningServiceApp,
-  startServiceApp,
-  type TestDatabase,
-  type TestVhost,
-  waitFor,
-} from '@app/testing';
+import { type RunningServiceApp, startServiceApp, SuiteFixture, waitFor } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -18,9 +9,7 @@ import { ORDER_ERROR_STATUS } from '../http/order-error-status.js';
 import { OrdersModule } from '../orders.module.js';
 
 describe('orders against PostgreSQL and RabbitMQ', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
-  let probe: BrokerProbe;
+  let fixture: SuiteFixture;
   let orders: RunningServiceApp | undefined;
   const keys = generateJwtKeyPair();
   const userId = randomUUID();
@@ -30,8 +19,8 @@ describe('orders against PostgreSQL and RabbitMQ', () => {
     keys.privateKey,
   );
   const env = () => ({
-    AMQP_URL: vhost.url,
-    DATABASE_URL: database.url,
+    AMQP_URL: fixture.vhost.url,
+    DATABASE_URL: fixture.database.url,
     JWT_PUBLIC_KEY: keys.publicKey,
     ORDER_RESERVATION_TIMEOUT: '1s',
     RETRY_DELAYS: '100ms,200ms',
@@ -40,9 +29,7 @@ describe('orders against PostgreSQL and RabbitMQ', () => {
     startServiceApp('orders', (config) => OrdersModule.forRoot(config), env(), ORDER_ERROR_STATUS);
 
   beforeAll(async () => {
-    vhost = await createTestVhost('orders');
-    database = await createTestDatabase('orders');
-    probe = await BrokerProbe.open(vhost.url);
+    fixture = await SuiteFixture.create('orders');
     orders = await start();
     await orders.app
       .get(DataSource)
@@ -53,9 +40,7 @@ describe('orders against PostgreSQL and RabbitMQ', () => {
 
   afterAll(async () => {
     await orders?.close();
-    await probe?.close();
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   const request = async (path: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -77,10 +62,7 @@ describe('orders against PostgreSQL and RabbitMQ', () => {
       { orderId, items: [{ sku: 'WIDGET', quantity: 2 }] },
       { source: 'inventory' },
     );
-    probe.channel.publish('inventory.events', event.type, Buffer.from(JSON.stringify(event)), {
-      persistent: true,
-      messageId: event.id,
-    });
+    fixture.probe.publishEvent(event);
     return event;
   };
 
@@ -89,7 +71,7 @@ describe('orders against PostgreSQL and RabbitMQ', () => {
     await orders!.close();
     orders = undefined;
     // The deadline passes while the service is down: it is persisted, not a timer in memory.
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new pg.Client({ connectionString: fixture.database.url });
     await client.connect();
     const { rowCount } = await client.query(
       `UPDATE order_deadlines SET due_at = now() - interval '1 second' WHERE order_id = $1 AND kind = 'reservation'`,

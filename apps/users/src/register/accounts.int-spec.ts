@@ -1,29 +1,20 @@
 import { generateJwtKeyPair, JWT_AUDIENCE, JWT_ISSUER, verifyJwt } from '@app/platform';
-import {
-  createTestDatabase,
-  createTestVhost,
-  type RunningServiceApp,
-  startServiceApp,
-  type TestDatabase,
-  type TestVhost,
-} from '@app/testing';
+import { type RunningServiceApp, startServiceApp, SuiteFixture } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { UsersModule } from '../users.module.js';
 
 describe('users against PostgreSQL and RabbitMQ', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
+  let fixture: SuiteFixture;
   let users: RunningServiceApp;
   const keys = generateJwtKeyPair();
 
   beforeAll(async () => {
-    vhost = await createTestVhost('users');
-    database = await createTestDatabase('users');
+    fixture = await SuiteFixture.create('users');
     users = await startServiceApp('users', (config) => UsersModule.forRoot(config), {
-      AMQP_URL: vhost.url,
-      DATABASE_URL: database.url,
+      AMQP_URL: fixture.vhost.url,
+      DATABASE_URL: fixture.database.url,
       JWT_PRIVATE_KEY: keys.privateKey,
       JWT_TTL: '10m',
     });
@@ -31,8 +22,7 @@ describe('users against PostgreSQL and RabbitMQ', () => {
 
   afterAll(async () => {
     await users?.close();
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   const post = async (path: string, body: unknown) => {

@@ -1,48 +1,47 @@
-import {
-  BrokerProbe,
-  createTestDatabase,
-  createTestVhost,
-  type TestDatabase,
-  type TestVhost,
-  waitFor,
-} from '@app/testing';
+import { SuiteFixture, waitFor } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
 import { orderPlaced, publishRaw } from '../../test/harness.js';
 
-const fixture = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'crashing-consumer.ts');
+const consumerScript = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  'test',
+  'fixtures',
+  'crashing-consumer.ts',
+);
 const root = join(import.meta.dirname, '..', '..', '..', '..');
 
 describe('A handler that kills its own process', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
-  let probe: BrokerProbe;
+  let fixture: SuiteFixture;
   let db: pg.Client;
   let child: ChildProcess | undefined;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('crash');
-    database = await createTestDatabase('crash');
-    probe = await BrokerProbe.open(vhost.url);
-    db = new pg.Client({ connectionString: database.url });
+    fixture = await SuiteFixture.create('crash');
+    db = new pg.Client({ connectionString: fixture.database.url });
     await db.connect();
   });
 
   afterAll(async () => {
     child?.kill('SIGKILL');
     await db?.end();
-    await probe?.close();
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   /** Starts the consumer process; resolves when it is ready, with a promise of its exit. */
   const launch = async (extraEnv: Record<string, string> = {}) => {
-    const process_ = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    const process_ = spawn(process.execPath, ['--import', 'tsx', consumerScript], {
       cwd: root,
-      env: { ...process.env, AMQP_URL: vhost.url, DATABASE_URL: database.url, ...extraEnv },
+      env: {
+        ...process.env,
+        AMQP_URL: fixture.vhost.url,
+        DATABASE_URL: fixture.database.url,
+        ...extraEnv,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     child = process_;
@@ -69,8 +68,8 @@ describe('A handler that kills its own process', () => {
     const normal = Array.from({ length: 30 }, () => orderPlaced());
     const poison = orderPlaced({ items: [{ sku: 'POISON', quantity: 1, unitPriceCents: 1 }] });
     for (const [index, event] of normal.entries()) {
-      if (index === 5) await publishRaw(probe, 'orders.events', 'order.placed', poison);
-      await publishRaw(probe, 'orders.events', 'order.placed', event);
+      if (index === 5) await publishRaw(fixture.probe, 'orders.events', 'order.placed', poison);
+      await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     }
 
     let crashes = 0;
@@ -86,7 +85,7 @@ describe('A handler that kills its own process', () => {
             );
             return (
               Number(rows[0]!.n) === normal.length &&
-              (await probe.depth('inventory.order.placed.dlq')) === 1
+              (await fixture.probe.depth('inventory.order.placed.dlq')) === 1
             );
           },
           { timeoutMs: 120_000 },
@@ -109,7 +108,7 @@ describe('A handler that kills its own process', () => {
     );
     expect(rows.map((r) => r.event_id).sort()).toEqual(normal.map((e) => e.id).sort());
     expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
-    const [dead] = await probe.drain('inventory.order.placed.dlq');
+    const [dead] = await fixture.probe.drain('inventory.order.placed.dlq');
     expect(dead?.properties.messageId).toBe(poison.id);
     expect(dead?.properties.headers).toMatchObject({
       'x-exception-type': 'handler-error',
@@ -128,7 +127,8 @@ describe('A handler that kills its own process', () => {
     await running.exited;
     await db.query('TRUNCATE test_effects');
     const events = Array.from({ length: 200 }, () => orderPlaced());
-    for (const event of events) await publishRaw(probe, 'orders.events', 'order.placed', event);
+    for (const event of events)
+      await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     running = await launch(slow);
     await waitFor('some progress', async () => {
       const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM test_effects`);

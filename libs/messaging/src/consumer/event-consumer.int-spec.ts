@@ -1,14 +1,5 @@
 import { type DecodedEvent } from '@app/events';
-import {
-  BrokerProbe,
-  connectionsOf,
-  createTestDatabase,
-  createTestVhost,
-  management,
-  type TestDatabase,
-  type TestVhost,
-  waitFor,
-} from '@app/testing';
+import { connectionsOf, management, SuiteFixture, waitFor } from '@app/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -43,36 +34,30 @@ class OrderPlacedHandler {
 }
 
 describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
-  let probe: BrokerProbe;
+  let fixture: SuiteFixture;
   let service: TestService;
   const queue = 'inventory.order.placed';
   const start = () =>
     startService({
       service: 'inventory',
-      amqpUrl: vhost.url,
-      databaseUrl: database.url,
+      amqpUrl: fixture.vhost.url,
+      databaseUrl: fixture.database.url,
       providers: [OrderPlacedHandler],
     });
 
   beforeAll(async () => {
-    vhost = await createTestVhost('consumer');
-    database = await createTestDatabase('consumer');
-    probe = await BrokerProbe.open(vhost.url);
+    fixture = await SuiteFixture.create('consumer');
     service = await start();
   });
 
   afterAll(async () => {
     await service?.close();
-    await probe?.close();
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   beforeEach(async () => {
     slowMs = 0;
-    await probe.drain(`${queue}.dlq`);
+    await fixture.probe.drain(`${queue}.dlq`);
   });
 
   const handled = async (id: string) =>
@@ -81,7 +66,7 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
   it('declares the topology of DESIGN section 5 with the documented arguments', async () => {
     const queues = await management<{ name: string; arguments: Record<string, unknown> }[]>(
       'GET',
-      `/queues/${encodeURIComponent(vhost.name)}`,
+      `/queues/${encodeURIComponent(fixture.vhost.name)}`,
     );
     const main = queues.find((q) => q.name === queue);
     expect(main?.arguments).toMatchObject({
@@ -102,7 +87,7 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
     );
     const bindings = await management<
       { source: string; destination: string; routing_key: string }[]
-    >('GET', `/bindings/${encodeURIComponent(vhost.name)}`);
+    >('GET', `/bindings/${encodeURIComponent(fixture.vhost.name)}`);
     const named = bindings
       .filter((b) => b.source !== '')
       .map((b) => `${b.source} -[${b.routing_key}]-> ${b.destination}`);
@@ -119,16 +104,16 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
 
   it('handles an event in a transaction and acks it', async () => {
     const event = orderPlaced();
-    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     await waitFor('the effect', async () => (await handled(event.id)).length === 1);
-    await waitFor('an empty queue', async () => (await probe.depth(queue)) === 0);
+    await waitFor('an empty queue', async () => (await fixture.probe.depth(queue)) === 0);
   });
 
   it('retries a failing handler through every level, then dead-letters it with all headers', async () => {
     const event = orderPlaced({ items: [{ sku: 'FAIL', quantity: 1, unitPriceCents: 100 }] });
-    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     const [dead] = await waitFor('the dead letter', async () => {
-      const messages = await probe.drain(`${queue}.dlq`);
+      const messages = await fixture.probe.drain(`${queue}.dlq`);
       return messages.length ? messages : undefined;
     });
     expect(attempts.get(event.id)).toBe(3);
@@ -150,10 +135,10 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
 
   it('retries a flaky handler until it succeeds, with one effect and no dead letter', async () => {
     const event = orderPlaced({ items: [{ sku: 'FLAKY', quantity: 1, unitPriceCents: 100 }] });
-    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     await waitFor('the effect', async () => (await handled(event.id)).length === 1);
     expect(attempts.get(event.id)).toBe(3);
-    expect(await probe.depth(`${queue}.dlq`)).toBe(0);
+    expect(await fixture.probe.depth(`${queue}.dlq`)).toBe(0);
   });
 
   it.each([
@@ -173,9 +158,9 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
     ['schema-violation', { ...orderPlaced(), data: { orderId: randomUUID() } }],
   ])('dead-letters %s at once and keeps consuming', async (exceptionType, body) => {
     const id = randomUUID();
-    await publishRaw(probe, 'orders.events', 'order.placed', body, { messageId: id });
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', body, { messageId: id });
     const [dead] = await waitFor('the dead letter', async () => {
-      const messages = await probe.drain(`${queue}.dlq`);
+      const messages = await fixture.probe.drain(`${queue}.dlq`);
       return messages.length ? messages : undefined;
     });
     expect(dead!.properties.headers).toMatchObject({
@@ -185,7 +170,7 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
     expect(dead!.properties.messageId).toBe(id);
     expect(attempts.get(id)).toBeUndefined();
     const next = orderPlaced();
-    await publishRaw(probe, 'orders.events', 'order.placed', next);
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', next);
     await waitFor('the next event', async () => (await handled(next.id)).length === 1);
   });
 
@@ -193,8 +178,8 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
     const event = orderPlaced();
     let duplicates = 0;
     service.messaging.consumerEvents.onDuplicate = () => (duplicates += 1);
-    await publishRaw(probe, 'orders.events', 'order.placed', event);
-    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     await waitFor('the duplicate to be skipped', () => duplicates === 1);
     expect(await handled(event.id)).toHaveLength(1);
     expect(attempts.get(event.id)).toBe(1);
@@ -215,7 +200,7 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
     };
     const userId = randomUUID();
     legacy.data.userId = userId;
-    await publishRaw(probe, 'orders.events', 'order.placed', legacy, {
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', legacy, {
       headers: { 'x-event-version': 1 },
     });
     const [row] = await waitFor('the effect', async () => {
@@ -233,20 +218,20 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
 
   it('retries a replayed dead letter that fails again instead of dropping it', async () => {
     const event = orderPlaced({ items: [{ sku: 'FAIL', quantity: 1, unitPriceCents: 100 }] });
-    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     const [dead] = await waitFor('the first dead letter', async () => {
-      const messages = await probe.drain(`${queue}.dlq`);
+      const messages = await fixture.probe.drain(`${queue}.dlq`);
       return messages.length ? messages : undefined;
     });
     expect(attempts.get(event.id)).toBe(3);
     // Replay as the dlq tool does: to the origin queue only, count reset, x-death stripped.
     const { 'x-death': _death, ...headers } = dead!.properties.headers!;
-    probe.channel.publish('inventory.retry', queue, dead!.content, {
+    fixture.probe.channel.publish('inventory.retry', queue, dead!.content, {
       ...dead!.properties,
       headers: { ...headers, 'x-retry-count': 0, 'x-replayed-at': new Date().toISOString() },
     });
     const [again] = await waitFor('the second dead letter', async () => {
-      const messages = await probe.drain(`${queue}.dlq`);
+      const messages = await fixture.probe.drain(`${queue}.dlq`);
       return messages.length ? messages : undefined;
     });
     expect(attempts.get(event.id)).toBe(6);
@@ -259,7 +244,7 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
 
   it('reconnects after the broker closes its connection and keeps consuming', async () => {
     const connections = await waitFor('the service connection', async () => {
-      const mine = (await connectionsOf(vhost.name)).filter((c) =>
+      const mine = (await connectionsOf(fixture.vhost.name)).filter((c) =>
         c.client_properties?.connection_name?.startsWith('inventory@'),
       );
       return mine.length >= 1 ? mine : undefined;
@@ -273,7 +258,7 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
       intervalMs: 5,
     });
     const event = orderPlaced();
-    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     await waitFor(
       'the event after reconnecting',
       async () => (await handled(event.id)).length === 1,
@@ -288,7 +273,8 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
     // Slow handlers, so that many are mid-transaction when the shutdown starts.
     slowMs = 150;
     const events = Array.from({ length: 200 }, () => orderPlaced());
-    for (const event of events) await publishRaw(probe, 'orders.events', 'order.placed', event);
+    for (const event of events)
+      await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     await waitFor('some progress', async () => {
       const rows = await service.dataSource.query<{ n: string }[]>(
         `SELECT count(*) AS n FROM test_effects WHERE event_id = ANY($1)`,
@@ -318,6 +304,6 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
     // Every handler that committed before the shutdown was acked before the channel closed:
     // nothing came back to be skipped as a duplicate.
     expect(service.messaging.counters.duplicates).toBe(0);
-    expect(await probe.depth(`${queue}.dlq`)).toBe(0);
+    expect(await fixture.probe.depth(`${queue}.dlq`)).toBe(0);
   });
 });

@@ -1,12 +1,5 @@
 import { type DecodedEvent } from '@app/events';
-import {
-  BrokerProbe,
-  createTestDatabase,
-  createTestVhost,
-  type TestDatabase,
-  type TestVhost,
-  waitFor,
-} from '@app/testing';
+import { SuiteFixture, waitFor } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   type CallHandler,
@@ -68,19 +61,15 @@ class EnhancedHandler {
 }
 
 describe('Nest guards, interceptors and pipes around event handlers', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
-  let probe: BrokerProbe;
+  let fixture: SuiteFixture;
   let service: TestService;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('enhancers');
-    database = await createTestDatabase('enhancers');
-    probe = await BrokerProbe.open(vhost.url);
+    fixture = await SuiteFixture.create('enhancers');
     service = await startService({
       service: 'inventory',
-      amqpUrl: vhost.url,
-      databaseUrl: database.url,
+      amqpUrl: fixture.vhost.url,
+      databaseUrl: fixture.database.url,
       providers: [EnhancedHandler, RefuseBlockedSkus, Timing, SkusOnly],
       messaging: { retryDelaysMs: [50] },
     });
@@ -88,14 +77,12 @@ describe('Nest guards, interceptors and pipes around event handlers', () => {
 
   afterAll(async () => {
     await service?.close();
-    await probe?.close();
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   it('runs the guard, the interceptor and the parameter pipe around the handler', async () => {
     const event = orderPlaced({ items: [{ sku: 'SKU-7', quantity: 1, unitPriceCents: 1 }] });
-    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     await waitFor('the handler', () => seen.includes('interceptor:after'));
     expect(seen).toEqual([
       'guard:amqp',
@@ -108,9 +95,9 @@ describe('Nest guards, interceptors and pipes around event handlers', () => {
   it('treats a refusing guard as a handler error: retried, then dead-lettered', async () => {
     seen.length = 0;
     const event = orderPlaced({ items: [{ sku: 'BLOCKED', quantity: 1, unitPriceCents: 1 }] });
-    await publishRaw(probe, 'orders.events', 'order.placed', event);
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     const [dead] = await waitFor('the dead letter', async () => {
-      const messages = await probe.drain('inventory.order.placed.dlq');
+      const messages = await fixture.probe.drain('inventory.order.placed.dlq');
       return messages.length ? messages : undefined;
     });
     expect(dead?.properties.headers).toMatchObject({

@@ -1,12 +1,5 @@
 import { type DecodedEvent } from '@app/events';
-import {
-  BrokerProbe,
-  createTestDatabase,
-  createTestVhost,
-  type TestDatabase,
-  type TestVhost,
-  waitFor,
-} from '@app/testing';
+import { SuiteFixture, waitFor } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -39,21 +32,17 @@ class MarkerThenEffectHandler {
 }
 
 describe('handler transactions leave pool headroom', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
-  let probe: BrokerProbe;
+  let fixture: SuiteFixture;
   let service: TestService;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('headroom');
-    database = await createTestDatabase('headroom');
-    probe = await BrokerProbe.open(vhost.url);
+    fixture = await SuiteFixture.create('headroom');
     // A pool of 4 and a prefetch of 40: without the limit, 4 handlers would each hold a
     // connection and wait forever (until the 5 s handler timeout) for a second one, again on every retry.
     service = await startService({
       service: 'inventory',
-      amqpUrl: vhost.url,
-      databaseUrl: database.url,
+      amqpUrl: fixture.vhost.url,
+      databaseUrl: fixture.database.url,
       providers: [MarkerThenEffectHandler],
       poolSize: 4,
       messaging: { prefetch: 40, handlerTimeoutMs: 5_000 },
@@ -62,9 +51,7 @@ describe('handler transactions leave pool headroom', () => {
 
   afterAll(async () => {
     await service?.close();
-    await probe?.close();
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   it('keeps connections free beside the handler transactions', () => {
@@ -75,7 +62,8 @@ describe('handler transactions leave pool headroom', () => {
 
   it('handles a burst whose handlers each need a second connection, and stays queryable', async () => {
     const events = Array.from({ length: 40 }, () => orderPlaced());
-    for (const event of events) await publishRaw(probe, 'orders.events', 'order.placed', event);
+    for (const event of events)
+      await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     await waitFor(
       'every effect',
       async () => (await effects(service.dataSource, 'marker')).length === 40,

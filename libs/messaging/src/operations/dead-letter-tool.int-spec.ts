@@ -1,12 +1,5 @@
 import { type DecodedEvent } from '@app/events';
-import {
-  BrokerProbe,
-  createTestDatabase,
-  createTestVhost,
-  type TestDatabase,
-  type TestVhost,
-  waitFor,
-} from '@app/testing';
+import { SuiteFixture, waitFor } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { execFile } from 'node:child_process';
@@ -60,28 +53,24 @@ const cli = (args: string[], env: Record<string, string>) =>
   );
 
 describe('the dead-letter tool', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
-  let probe: BrokerProbe;
+  let fixture: SuiteFixture;
   let inventory: TestService;
   let email: TestService;
   const queue = 'inventory.order.placed';
 
   beforeAll(async () => {
-    vhost = await createTestVhost('dlq');
-    database = await createTestDatabase('dlq');
-    probe = await BrokerProbe.open(vhost.url);
+    fixture = await SuiteFixture.create('dlq');
     inventory = await startService({
       service: 'inventory',
-      amqpUrl: vhost.url,
-      databaseUrl: database.url,
+      amqpUrl: fixture.vhost.url,
+      databaseUrl: fixture.database.url,
       providers: [FlakyInventory],
       messaging: { retryDelaysMs: [50] },
     });
     email = await startService({
       service: 'email',
-      amqpUrl: vhost.url,
-      databaseUrl: database.url,
+      amqpUrl: fixture.vhost.url,
+      databaseUrl: fixture.database.url,
       providers: [EmailOnOrders],
     });
   });
@@ -89,22 +78,24 @@ describe('the dead-letter tool', () => {
   afterAll(async () => {
     await inventory?.close();
     await email?.close();
-    await probe?.close();
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   it('lists, replays one by id to the origin queue only, replays the rest, and purges', async () => {
     const events = [orderPlaced(), orderPlaced(), orderPlaced()];
-    for (const event of events) await publishRaw(probe, 'orders.events', 'order.placed', event);
-    await publishRaw(probe, 'orders.events', 'order.placed', 'garbage');
-    await waitFor('four dead letters', async () => (await probe.depth(`${queue}.dlq`)) === 4);
+    for (const event of events)
+      await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', 'garbage');
+    await waitFor(
+      'four dead letters',
+      async () => (await fixture.probe.depth(`${queue}.dlq`)) === 4,
+    );
     await waitFor(
       'email handled the three events',
       async () => (await effects(email.dataSource, 'email')).length === 3,
     );
 
-    const tool = await DeadLetterTool.connect(vhost.url);
+    const tool = await DeadLetterTool.connect(fixture.vhost.url);
     try {
       const summary = await tool.list(`${queue}.dlq`);
       expect(summary.total).toBe(4);
@@ -117,7 +108,7 @@ describe('the dead-letter tool', () => {
       expect(summary.groups.find((g) => g.exceptionType === 'handler-error')?.message).toContain(
         'warehouse offline',
       );
-      expect(await probe.depth(`${queue}.dlq`)).toBe(4); // listing takes nothing away
+      expect(await fixture.probe.depth(`${queue}.dlq`)).toBe(4); // listing takes nothing away
 
       failing = false;
       expect(await tool.replay(queue, { id: events[0]!.id })).toBe(1);
@@ -128,7 +119,7 @@ describe('the dead-letter tool', () => {
       expect((await effects(inventory.dataSource, 'inventory'))[0]?.event_id).toBe(events[0]!.id);
       await waitFor(
         'the dead letters to settle',
-        async () => (await probe.depth(`${queue}.dlq`)) === 3,
+        async () => (await fixture.probe.depth(`${queue}.dlq`)) === 3,
       );
 
       expect(await tool.replay(queue, { limit: 10 })).toBe(3);
@@ -139,13 +130,13 @@ describe('the dead-letter tool', () => {
       // The malformed message fails again and is dead-lettered again, not dropped.
       await waitFor(
         'the malformed one back in the DLQ',
-        async () => (await probe.depth(`${queue}.dlq`)) === 1,
+        async () => (await fixture.probe.depth(`${queue}.dlq`)) === 1,
       );
       // Replays reached the origin queue only: email handled each event once.
       expect(await effects(email.dataSource, 'email')).toHaveLength(3);
 
       expect(await tool.purge(queue)).toBe(1);
-      expect(await probe.depth(`${queue}.dlq`)).toBe(0);
+      expect(await fixture.probe.depth(`${queue}.dlq`)).toBe(0);
       await expect(tool.list('inventory.no.such.queue')).rejects.toThrow(DeadLetterToolError);
     } finally {
       await tool.close();
@@ -153,16 +144,16 @@ describe('the dead-letter tool', () => {
   });
 
   it('answers through the CLI with clear errors and exit codes', async () => {
-    const listed = await cli(['list', queue], { AMQP_URL: vhost.url });
+    const listed = await cli(['list', queue], { AMQP_URL: fixture.vhost.url });
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain(`${queue}.dlq: 0 dead letter(s)`);
-    const unknown = await cli(['list', 'inventory.nothing.here'], { AMQP_URL: vhost.url });
+    const unknown = await cli(['list', 'inventory.nothing.here'], { AMQP_URL: fixture.vhost.url });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('No dead-letter queue "inventory.nothing.here.dlq"');
     const unreachable = await cli(['list', queue], { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('Cannot reach RabbitMQ at amqp://guest:***@127.0.0.1:1');
-    const unconfirmed = await cli(['purge', queue], { AMQP_URL: vhost.url });
+    const unconfirmed = await cli(['purge', queue], { AMQP_URL: fixture.vhost.url });
     expect(unconfirmed.code).toBe(64);
     expect(unconfirmed.stderr).toContain('add --yes');
   });

@@ -1,13 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  BrokerProbe,
-  createTestDatabase,
-  createTestVhost,
-  TcpProxy,
-  type TestDatabase,
-  type TestVhost,
-  waitFor,
-} from '@app/testing';
+import { SuiteFixture, TcpProxy, waitFor } from '@app/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startService, type TestService } from '../../test/harness.js';
 import { Outbox } from './outbox.js';
@@ -22,14 +14,16 @@ interface OutboxRow {
 }
 
 describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
-  let probe: BrokerProbe;
+  let fixture: SuiteFixture;
   let proxy: TcpProxy;
   const running: TestService[] = [];
 
-  const startOrders = async (amqpUrl = vhost.url) => {
-    const service = await startService({ service: 'orders', amqpUrl, databaseUrl: database.url });
+  const startOrders = async (amqpUrl = fixture.vhost.url) => {
+    const service = await startService({
+      service: 'orders',
+      amqpUrl,
+      databaseUrl: fixture.database.url,
+    });
     running.push(service);
     return service;
   };
@@ -58,9 +52,7 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
   };
 
   beforeAll(async () => {
-    vhost = await createTestVhost('outbox');
-    database = await createTestDatabase('outbox');
-    probe = await BrokerProbe.open(vhost.url);
+    fixture = await SuiteFixture.create('outbox');
     proxy = await TcpProxy.start('127.0.0.1', 5672);
   });
 
@@ -71,9 +63,7 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
 
   afterAll(async () => {
     await proxy?.close();
-    await probe?.close();
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   it('refuses to enqueue outside a transaction', async () => {
@@ -101,15 +91,19 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
     expect(pending.last_error).toContain('no queue is bound for routing key "order.placed"');
 
     // The consumer's queue appears (as when inventory starts): the next attempt is delivered.
-    await probe.channel.assertQueue('inventory.order.placed', {
+    await fixture.probe.channel.assertQueue('inventory.order.placed', {
       durable: true,
       arguments: { 'x-queue-type': 'quorum' },
     });
-    await probe.channel.bindQueue('inventory.order.placed', 'orders.events', 'order.placed');
+    await fixture.probe.channel.bindQueue(
+      'inventory.order.placed',
+      'orders.events',
+      'order.placed',
+    );
     await waitFor('the event to be sent', async () => (await row(orders, event.id))?.sent_at, {
       timeoutMs: 30_000,
     });
-    const [delivered] = await probe.drain('inventory.order.placed');
+    const [delivered] = await fixture.probe.drain('inventory.order.placed');
     expect(delivered?.properties).toMatchObject({
       messageId: event.id,
       type: 'order.placed',
@@ -123,14 +117,14 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
   });
 
   it('publishes an event no service consumes without mandatory, and marks it sent', async () => {
-    await probe.channel.assertQueue('inventory.order.placed', {
+    await fixture.probe.channel.assertQueue('inventory.order.placed', {
       durable: true,
       arguments: { 'x-queue-type': 'quorum' },
     });
     const inventory = await startService({
       service: 'inventory',
-      amqpUrl: vhost.url,
-      databaseUrl: database.url,
+      amqpUrl: fixture.vhost.url,
+      databaseUrl: fixture.database.url,
     });
     running.push(inventory);
     const outbox = inventory.app.get(Outbox);
@@ -148,13 +142,17 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
   });
 
   it('accepts writes while the broker is unreachable, holds no transaction open, and publishes them after', async () => {
-    await probe.channel.assertQueue('inventory.order.placed', {
+    await fixture.probe.channel.assertQueue('inventory.order.placed', {
       durable: true,
       arguments: { 'x-queue-type': 'quorum' },
     });
-    await probe.channel.bindQueue('inventory.order.placed', 'orders.events', 'order.placed');
-    await probe.drain('inventory.order.placed');
-    const orders = await startOrders(proxy.rewrite(vhost.url));
+    await fixture.probe.channel.bindQueue(
+      'inventory.order.placed',
+      'orders.events',
+      'order.placed',
+    );
+    await fixture.probe.drain('inventory.order.placed');
+    const orders = await startOrders(proxy.rewrite(fixture.vhost.url));
     await waitFor('the broker connection', () => orders.messaging.isBrokerReady());
     proxy.cut();
     await waitFor('the service to notice the outage', () => !orders.messaging.isBrokerReady());
@@ -177,7 +175,7 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
       },
       { timeoutMs: 30_000 },
     );
-    const delivered = await probe.drain('inventory.order.placed');
+    const delivered = await fixture.probe.drain('inventory.order.placed');
     expect(delivered.map((m) => String(m.properties.messageId)).sort()).toEqual(
       events.map((e) => e.id).sort(),
     );
@@ -186,7 +184,7 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
   it('boots while the broker is away, reports not ready, and recovers without a restart', async () => {
     proxy.cut();
     const startedAt = Date.now();
-    const orders = await startOrders(proxy.rewrite(vhost.url));
+    const orders = await startOrders(proxy.rewrite(fixture.vhost.url));
     expect(Date.now() - startedAt).toBeLessThan(15_000);
     expect(orders.messaging.isBrokerReady()).toBe(false);
     const event = await placeOrder(orders);

@@ -1,10 +1,4 @@
-import {
-  BrokerProbe,
-  createTestDatabase,
-  createTestVhost,
-  type TestDatabase,
-  type TestVhost,
-} from '@app/testing';
+import { BrokerProbe, SuiteFixture } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { startService } from '../../test/harness.js';
@@ -17,21 +11,18 @@ class ConfirmedHandler {
 }
 
 describe('Topology declaration against RabbitMQ', () => {
-  let vhost: TestVhost;
-  let database: TestDatabase;
+  let fixture: SuiteFixture;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('topology');
-    database = await createTestDatabase('topology');
+    fixture = await SuiteFixture.create('topology');
   });
 
   afterAll(async () => {
-    await vhost?.dispose();
-    await database?.dispose();
+    await fixture?.dispose();
   });
 
   it('stops boot with a message naming the argument when a queue exists with other arguments', async () => {
-    const probe = await BrokerProbe.open(vhost.url);
+    const probe = await BrokerProbe.open(fixture.vhost.url);
     await probe.channel.assertQueue('email.order.confirmed', {
       durable: true,
       arguments: {
@@ -47,8 +38,8 @@ describe('Topology declaration against RabbitMQ', () => {
     await expect(
       startService({
         service: 'email',
-        amqpUrl: vhost.url,
-        databaseUrl: database.url,
+        amqpUrl: fixture.vhost.url,
+        databaseUrl: fixture.database.url,
         providers: [ConfirmedHandler],
       }),
     ).rejects.toThrow(
@@ -59,15 +50,15 @@ describe('Topology declaration against RabbitMQ', () => {
   it('applies the same topology twice without complaint (idempotent on reconnect)', async () => {
     const first = await startService({
       service: 'users',
-      amqpUrl: vhost.url,
-      databaseUrl: database.url,
+      amqpUrl: fixture.vhost.url,
+      databaseUrl: fixture.database.url,
       messaging: { deliveryLimit: 7 },
     });
     await first.close();
     const second = await startService({
       service: 'users',
-      amqpUrl: vhost.url,
-      databaseUrl: database.url,
+      amqpUrl: fixture.vhost.url,
+      databaseUrl: fixture.database.url,
       messaging: { deliveryLimit: 7 },
     });
     expect(second.messaging.isBrokerReady()).toBe(true);
