@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SuiteFixture, TcpProxy, waitFor } from '@app/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startService, type TestService } from '../../test/harness.js';
+import { OUTBOX_AUTOVACUUM } from '../database/messaging-tables.migration.js';
 import { Outbox } from './outbox.js';
 
 interface OutboxRow {
@@ -64,6 +65,16 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
   afterAll(async () => {
     await proxy?.close();
     await fixture?.dispose();
+  });
+
+  it('vacuums the outbox by dead-row count, not by a share of its size', async () => {
+    const orders = await startOrders();
+    const [table] = await orders.dataSource.query<{ reloptions: string[] | null }[]>(
+      `SELECT reloptions FROM pg_class WHERE oid = 'messaging_outbox'::regclass`,
+    );
+    expect(table!.reloptions).toEqual(
+      OUTBOX_AUTOVACUUM.map((setting) => setting.replace(' = ', '=')),
+    );
   });
 
   it('refuses to enqueue outside a transaction', async () => {
