@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { SuiteFixture, TcpProxy, waitFor } from '@app/testing';
+import { management, SuiteFixture, TcpProxy, waitFor } from '@app/testing';
+import amqplib from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startService, type TestService } from '../../test/harness.js';
 import { OUTBOX_AUTOVACUUM } from '../database/messaging-tables.migration.js';
@@ -125,6 +126,62 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
       headers: { 'x-event-version': 2 },
     });
     expect(JSON.parse(delivered!.content.toString())).toEqual(event);
+  });
+
+  it('keeps an event the broker refuses (nack) pending, then publishes it once its queue has room', async () => {
+    const queue = 'inventory.order.placed';
+    const orders = await startOrders(); // declares orders.events
+    await fixture.probe.channel.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum' },
+    });
+    await fixture.probe.channel.bindQueue(queue, 'orders.events', 'order.placed');
+    await fixture.probe.drain(queue);
+    // A full queue that refuses publishes: RabbitMQ nacks them (a quorum queue's limit is soft,
+    // so fill it until a publish is refused).
+    const policy = `/policies/${encodeURIComponent(fixture.vhost.name)}/full`;
+    await management('PUT', policy, {
+      pattern: `^${queue.replaceAll('.', '\\.')}$`,
+      definition: { 'max-length': 1, overflow: 'reject-publish' },
+      'apply-to': 'queues',
+    });
+    try {
+      const filler = await amqplib.connect(fixture.vhost.url);
+      try {
+        const confirms = await filler.createConfirmChannel();
+        await waitFor(
+          'the queue to refuse a publish',
+          () =>
+            new Promise<boolean>((resolve) =>
+              confirms.publish('orders.events', 'order.placed', Buffer.from('{}'), {}, (error) =>
+                resolve(Boolean(error)),
+              ),
+            ),
+        );
+      } finally {
+        await filler.close();
+      }
+      const event = await placeOrder(orders);
+      const refused = await waitFor('a refused attempt', async () => {
+        const current = await row(orders, event.id);
+        return current && current.attempts >= 1 ? current : undefined;
+      });
+      expect(refused.sent_at).toBeNull();
+      expect(refused.last_error).toMatch(
+        /RabbitMQ did not confirm order\.placed .*: the broker refused it \(nack\): a queue it routes to is full/,
+      );
+
+      await fixture.probe.drain(queue); // room again: the next attempt goes through
+      await waitFor('the event to be sent', async () => (await row(orders, event.id))?.sent_at, {
+        timeoutMs: 30_000,
+      });
+      const delivered = await fixture.probe.drain(queue);
+      expect(delivered.map((message) => message.properties.messageId as string)).toEqual([
+        event.id,
+      ]);
+    } finally {
+      await management('DELETE', policy);
+    }
   });
 
   it('publishes an event no service consumes without mandatory, and marks it sent', async () => {

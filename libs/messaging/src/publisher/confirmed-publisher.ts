@@ -110,7 +110,14 @@ export class ConfirmedPublisher {
           message.body,
           { ...message.properties, mandatory: options.mandatory },
           (error) => {
-            if (error) return entry.fail(error instanceof Error ? error : new Error(String(error)));
+            if (error) {
+              // amqplib reports a nack here (a closed channel fails the entry elsewhere).
+              return entry.fail(
+                new Error(
+                  'the broker refused it (nack): a queue it routes to is full (x-overflow=reject-publish) or the broker is short of memory or disk',
+                ),
+              );
+            }
             if (entry.settled) return;
             entry.settled = true;
             this.pending.delete(entry);
