@@ -15,6 +15,8 @@ import { EventHandler } from './event-handler.decorator.js';
 
 const attempts = new Map<string, number>();
 let slowMs = 0;
+/** When each successful run began and ended, in the order the runs began. */
+const runs: { id: string; subject: string; startedAt: number; endedAt: number }[] = [];
 
 @Injectable()
 class OrderPlacedHandler {
@@ -25,11 +27,15 @@ class OrderPlacedHandler {
     const sku = event.data.items[0]?.sku;
     if (sku === 'FAIL') throw new Error('stock ledger unavailable');
     if (sku === 'FLAKY' && count < 3) throw new Error(`flaky attempt ${count}`);
+    const run = { id: event.envelope.id, subject: event.data.orderId, startedAt: 0, endedAt: 0 };
+    runs.push(run);
+    run.startedAt = performance.now();
     if (slowMs) await new Promise((resolve) => setTimeout(resolve, slowMs));
     await context.manager.query(
       `INSERT INTO test_effects (handler, event_id, subject, data) VALUES ('reserve', $1, $2, $3)`,
       [event.envelope.id, event.envelope.subject ?? null, JSON.stringify(event.data)],
     );
+    run.endedAt = performance.now();
   }
 }
 
@@ -57,6 +63,7 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
 
   beforeEach(async () => {
     slowMs = 0;
+    runs.length = 0;
     await fixture.probe.drain(`${queue}.dlq`);
   });
 
@@ -107,6 +114,42 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
     await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     await waitFor('the effect', async () => (await handled(event.id)).length === 1);
     await waitFor('an empty queue', async () => (await fixture.probe.depth(queue)) === 0);
+  });
+
+  it('runs the events of one aggregate one at a time in arrival order, and different aggregates at once', async () => {
+    slowMs = 40;
+    const subjects = [randomUUID(), randomUUID(), randomUUID()];
+    const published: { id: string; subject: string }[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (const orderId of subjects) {
+        const event = orderPlaced({ orderId });
+        published.push({ id: event.id, subject: orderId });
+        fixture.probe.publishEvent(event); // one burst: all queued before the first is handled
+      }
+    }
+    await waitFor(
+      'every event to be handled',
+      () => runs.every((r) => r.endedAt) && runs.length === published.length,
+    );
+    for (const subject of subjects) {
+      const own = runs.filter((run) => run.subject === subject);
+      expect(own.map((run) => run.id)).toEqual(
+        published.filter((event) => event.subject === subject).map((event) => event.id),
+      );
+      for (let i = 1; i < own.length; i++) {
+        // The next run of the aggregate starts only after the previous one ended.
+        expect(own[i]!.startedAt).toBeGreaterThanOrEqual(own[i - 1]!.endedAt);
+      }
+    }
+    const overlapping = runs.some((run) =>
+      runs.some(
+        (other) =>
+          other.subject !== run.subject &&
+          other.startedAt < run.endedAt &&
+          run.startedAt < other.endedAt,
+      ),
+    );
+    expect(overlapping).toBe(true);
   });
 
   it('retries a failing handler through every level, then dead-letters it with all headers', async () => {
