@@ -413,6 +413,16 @@ describe('The four services end to end', () => {
       expect([publish, consumer.parentSpanId]).toEqual([publish, producer.spanId]);
     }
     expect(collector.rejected).toEqual([]);
+
+    // The log lines written along the way name the trace, in every service it crossed.
+    await waitFor('log lines with the trace id', () => {
+      const services = new Set(
+        system.logs
+          .filter((line) => line.includes(`"trace_id":"${orderTrace.traceId}"`))
+          .map((line) => /^\[(\w+)\]/.exec(line)?.[1]),
+      );
+      return ['orders', 'inventory', 'email'].every((s) => services.has(s));
+    });
   });
 
   describe('bad input', () => {

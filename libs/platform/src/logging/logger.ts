@@ -1,5 +1,6 @@
 import { type LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { type DestinationStream, pino, type Logger } from 'pino';
 import { currentLogContext } from './log-context.js';
 
 /** Paths never written to a log line. */
@@ -15,16 +16,37 @@ export const REDACTED_PATHS = [
   'headers.authorization',
 ];
 
-/** A pino logger writing one JSON object a line, with the service and correlation id. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
-    level,
-    base: { service, pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
-    mixin: () => ({ ...currentLogContext() }),
-  });
+/**
+ * A pino logger writing one JSON object a line (to stdout, or `destination`), with the service,
+ * the log context (correlation id, event, subject) and, inside a traced request or handler,
+ * the OpenTelemetry `trace_id` and `span_id`, so a log line leads to its trace.
+ */
+export function createLogger(
+  service: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+  destination?: DestinationStream,
+): Logger {
+  return pino(
+    {
+      level,
+      base: { service, pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+      mixin: logFields,
+    },
+    destination,
+  );
+}
+
+function logFields(): Record<string, unknown> {
+  const fields: Record<string, unknown> = { ...currentLogContext() };
+  const span = trace.getSpanContext(context.active());
+  if (span && isSpanContextValid(span)) {
+    fields.trace_id = span.traceId;
+    fields.span_id = span.spanId;
+  }
+  return fields;
 }
 
 /** Nest's logger interface over pino, so framework and library logs are JSON too. */
