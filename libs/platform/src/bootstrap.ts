@@ -75,11 +75,13 @@ export async function bootstrapService(
   process.env.SERVICE_NAME = service;
   startTracing(service);
   try {
+    // The logger from the start, so boot logs are JSON too; abortOnError off, so a failed
+    // boot ends in the catch below (one fatal line) instead of Nest's own exit.
     const app = await NestFactory.create<NestExpressApplication>(options.module(config), {
-      bufferLogs: true,
+      logger: new PinoNestLogger(logger),
+      abortOnError: false,
       bodyParser: false,
     });
-    app.useLogger(new PinoNestLogger(logger));
     await configureServiceApp(app, config, logger, options);
     collectDefaultMetrics(service);
     if (options.opsServer) {

@@ -2,7 +2,7 @@ import { type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { type MigrationInterface } from 'typeorm';
 import { type ServiceConfig } from '../config/service-config.js';
-import { dataSourceOptions, openDatabase } from './database.js';
+import { DatabaseOpenError, dataSourceOptions, openDatabase } from './database.js';
 
 /** TypeORM for one service's own database, migrated at boot under an advisory lock. */
 export function databaseModule(
@@ -11,7 +11,15 @@ export function databaseModule(
 ): DynamicModule {
   const options = dataSourceOptions(config.databaseUrl, migrations);
   return TypeOrmModule.forRootAsync({
-    useFactory: () => options,
+    useFactory: () => ({
+      ...options,
+      // PostgreSQL unreachable (still starting, say): retried for about 30 s, each attempt
+      // logged with its reason. A wrong user, password, database or migration fails at once.
+      retryAttempts: 10,
+      retryDelay: 3_000,
+      verboseRetryLog: true,
+      toRetry: (error: unknown) => !(error instanceof DatabaseOpenError) || error.transient,
+    }),
     dataSourceFactory: () => openDatabase(options, { createIfMissing: !config.production }),
   });
 }

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { type PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import { redact } from '../config/service-config.js';
+import { isDatabaseUnavailable } from '../http/database-unavailable.js';
 import { PreparingClient } from './prepared-statements.js';
 
 type MigrationClass = new () => MigrationInterface;
@@ -70,13 +72,51 @@ export async function runMigrationsLocked(dataSource: DataSource): Promise<void>
   }
 }
 
-/** Opens a service database: creates it in development, then migrates under the lock. */
+/**
+ * A service could not open its database: connecting, or migrating it. `transient` when
+ * PostgreSQL was unreachable (worth retrying); otherwise the configuration or a migration is
+ * wrong and retrying cannot help.
+ */
+export class DatabaseOpenError extends Error {
+  override readonly name = 'DatabaseOpenError';
+  readonly transient: boolean;
+
+  constructor(url: string, stage: 'connect' | 'migrate', cause: unknown) {
+    const transient = isDatabaseUnavailable(cause);
+    const message = (cause as { message?: unknown } | undefined)?.message;
+    const reason = typeof message === 'string' ? message : String(cause);
+    const what =
+      stage === 'migrate' && !transient
+        ? `Migrating the database ${redact(url)} failed: ${reason}. Fix the failing migration and start again: each migration runs in its own transaction, so those before it stay applied.`
+        : `Cannot open the database ${redact(url)}: ${reason}. ` +
+          (transient
+            ? 'Check that PostgreSQL runs and that the host and port of DATABASE_URL reach it.'
+            : 'Check the user, password and database name of DATABASE_URL (in production the database must exist).');
+    super(what);
+    this.transient = transient;
+  }
+}
+
+/**
+ * Opens a service database: creates it in development, then migrates under the lock. Fails
+ * with a `DatabaseOpenError` that names the database and what to check.
+ */
 export async function openDatabase(
   options: PostgresDataSourceOptions & { url: string },
   { createIfMissing }: { createIfMissing: boolean },
 ): Promise<DataSource> {
-  if (createIfMissing) await ensureDatabaseExists(options.url);
-  const dataSource = await new DataSource(options).initialize();
-  await runMigrationsLocked(dataSource);
-  return dataSource;
+  let dataSource: DataSource;
+  try {
+    if (createIfMissing) await ensureDatabaseExists(options.url);
+    dataSource = await new DataSource(options).initialize();
+  } catch (error) {
+    throw new DatabaseOpenError(options.url, 'connect', error);
+  }
+  try {
+    await runMigrationsLocked(dataSource);
+    return dataSource;
+  } catch (error) {
+    await dataSource.destroy().catch(() => undefined);
+    throw new DatabaseOpenError(options.url, 'migrate', error);
+  }
 }

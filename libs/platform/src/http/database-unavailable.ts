@@ -11,11 +11,12 @@ const LOST_CONNECTION_ERRORS = new Set([
 
 /**
  * PostgreSQL SQLSTATEs of a connection that failed or a server that is going away or full,
- * and the socket errors of a connection that broke (a terminated backend resets the
- * connection under the statements pipelined behind the one that got its error).
+ * the socket errors of a connection that broke (a terminated backend resets the connection
+ * under the statements pipelined behind the one that got its error), and a host name that
+ * does not resolve yet (a database container still starting).
  */
 const UNAVAILABLE_CODES =
-  /^(08...|57P01|57P02|57P03|53300|ECONNRESET|EPIPE|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)$/;
+  /^(08...|57P01|57P02|57P03|53300|ECONNRESET|EPIPE|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)$/;
 
 /** pg and pg-pool messages of a connection that broke or could not be made. */
 const UNAVAILABLE_MESSAGES =
