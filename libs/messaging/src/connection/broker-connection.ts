@@ -44,7 +44,9 @@ export class BrokerConnection {
     manager.on('connectFailed', ({ err }) => {
       const next = Math.min(manager.reconnectTimeInSeconds * 2, MAX_RECONNECT_DELAY_MS / 1000);
       manager.reconnectTimeInSeconds = next;
-      this.logger.warn(`Cannot reach RabbitMQ (${err.message}); retrying in ${next}s`);
+      this.logger.warn(
+        `Cannot connect to RabbitMQ (${err.message}): ${connectFailureHint(err.message, this.url)}; retrying in ${next}s`,
+      );
     });
     manager.on('blocked', ({ reason }) =>
       this.logger.warn(`RabbitMQ blocked publishing: ${reason}`),
@@ -88,4 +90,27 @@ export class BrokerConnection {
     this.manager = undefined;
     await manager?.close();
   }
+}
+
+/**
+ * What a failed connection attempt means and what to check, from amqplib's message: a refused
+ * login, a vhost the user cannot open, or nothing answering at the address.
+ */
+export function connectFailureHint(message: string, url: string): string {
+  let host = 'AMQP_URL';
+  let user = 'guest';
+  let vhost = '/';
+  try {
+    const target = new URL(url);
+    host = `${target.hostname}:${target.port || (target.protocol === 'amqps:' ? 5671 : 5672)}`;
+    user = decodeURIComponent(target.username) || 'guest';
+    vhost = decodeURIComponent(target.pathname.slice(1)) || '/';
+  } catch {
+    // an unparsable URL is reported by the configuration check
+  }
+  if (/ACCESS.REFUSED/.test(message))
+    return `RabbitMQ at ${host} refused the login of user "${user}": check the user and password in AMQP_URL`;
+  if (/NOT.ALLOWED|Expected ConnectionOpenOk; got <ConnectionClose/.test(message))
+    return `RabbitMQ at ${host} refused to open vhost "${vhost}" for user "${user}": check that the vhost in the path of AMQP_URL exists and that the user has permissions on it`;
+  return `check that RabbitMQ runs and that the host and port of AMQP_URL (${host}) reach it`;
 }

@@ -152,7 +152,9 @@ describe('the dead-letter tool', () => {
     expect(unknown.stderr).toContain('No dead-letter queue "inventory.nothing.here.dlq"');
     const unreachable = await cli(['list', queue], { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' });
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toContain('Cannot reach RabbitMQ at amqp://guest:***@127.0.0.1:1');
+    expect(unreachable.stderr).toContain(
+      'Cannot connect to RabbitMQ at amqp://guest:***@127.0.0.1:1',
+    );
     const unconfirmed = await cli(['purge', queue], { AMQP_URL: fixture.vhost.url });
     expect(unconfirmed.code).toBe(64);
     expect(unconfirmed.stderr).toContain('add --yes');

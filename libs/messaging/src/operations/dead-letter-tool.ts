@@ -1,5 +1,6 @@
 import { redact } from '@app/platform';
 import amqplib, { type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
+import { connectFailureHint } from '../connection/broker-connection.js';
 import { Headers } from '../consumer/failure-policy.js';
 
 /** Names of a dead-letter queue and of what it belongs to. */
@@ -65,7 +66,7 @@ export class DeadLetterTool {
       return new DeadLetterTool(await amqplib.connect(url), url);
     } catch (error) {
       throw new DeadLetterToolError(
-        `Cannot reach RabbitMQ at ${redact(url)}: ${(error as Error).message}. Check AMQP_URL and that the broker runs.`,
+        `Cannot connect to RabbitMQ at ${redact(url)}: ${(error as Error).message}. ${connectFailureHint((error as Error).message, url)}.`,
       );
     }
   }
