@@ -27,7 +27,8 @@ async function boot(env: Record<string, string>) {
       lines.push(...parts.filter(Boolean));
     });
   }
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': the output is read to its end before the exit code is used.
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   const parsed = () =>
     lines.map((line) => {
       try {

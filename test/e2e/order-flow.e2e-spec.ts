@@ -336,7 +336,7 @@ describe('The four services end to end', () => {
     });
     expect(placed.status).toBe(202);
 
-    // Each service exports in batches (every 5 s); wait for the last hop of each trace.
+    // Each service exports in batches, every 5 s and on its own timer: wait for every span.
     const span = (traceId: string, service: string, kind: number, name: string) =>
       collector
         .trace(traceId)
@@ -349,22 +349,24 @@ describe('The four services end to end', () => {
       }
       return found;
     };
-    await waitFor(
-      'both traces to reach email',
-      () =>
-        span(signUpTrace.traceId, 'email', OTLP_KIND.CONSUMER, 'email.user.registered process') &&
-        span(orderTrace.traceId, 'email', OTLP_KIND.CONSUMER, 'email.order.confirmed process'),
-      { timeoutMs: 30_000, intervalMs: 200 },
-    ).catch((error: Error) => {
-      const seen = (traceId: string) =>
-        collector
-          .trace(traceId)
-          .map((s) => `${s.service} ${s.name}`)
-          .join(', ') || 'nothing';
-      throw new Error(
-        `${error.message}. Sign-up trace: ${seen(signUpTrace.traceId)}. Order trace: ${seen(orderTrace.traceId)}.`,
-      );
-    });
+    const expected: [string, string, number, string][] = [
+      [signUpTrace.traceId, 'orders', OTLP_KIND.SERVER, 'POST /users'],
+      [signUpTrace.traceId, 'orders', OTLP_KIND.CLIENT, 'POST /internal/register'],
+      [signUpTrace.traceId, 'users', OTLP_KIND.SERVER, 'POST /internal/register'],
+      [signUpTrace.traceId, 'users', OTLP_KIND.PRODUCER, 'user.registered publish'],
+      [signUpTrace.traceId, 'email', OTLP_KIND.CONSUMER, 'email.user.registered process'],
+      [orderTrace.traceId, 'orders', OTLP_KIND.SERVER, 'POST /orders'],
+      [orderTrace.traceId, 'orders', OTLP_KIND.PRODUCER, 'order.placed publish'],
+      [orderTrace.traceId, 'inventory', OTLP_KIND.CONSUMER, 'inventory.order.placed process'],
+      [orderTrace.traceId, 'inventory', OTLP_KIND.PRODUCER, 'inventory.reserved publish'],
+      [orderTrace.traceId, 'orders', OTLP_KIND.CONSUMER, 'orders.inventory.reserved process'],
+      [orderTrace.traceId, 'orders', OTLP_KIND.PRODUCER, 'order.confirmed publish'],
+      [orderTrace.traceId, 'email', OTLP_KIND.CONSUMER, 'email.order.confirmed process'],
+    ];
+    await waitFor('every span of both traces', () => expected.every((args) => span(...args)), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    }).catch(() => expected.forEach((args) => spanOf(...args))); // names the missing one
 
     // Registration: gateway -> users over HTTP -> email over the broker.
     const signUpServer = spanOf(signUpTrace.traceId, 'orders', OTLP_KIND.SERVER, 'POST /users');
