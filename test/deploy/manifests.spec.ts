@@ -8,13 +8,17 @@ import { parse, parseAllDocuments } from 'yaml';
 const root = join(import.meta.dirname, '..', '..');
 const SERVICES = { orders: 3000, users: 3001, inventory: 3002, email: 3003 } as const;
 const known = new Set<string>(CONFIG_VARIABLES);
+const mebibytes = (quantity: string) =>
+  Number(/^(\d+)Mi$/.exec(quantity)?.[1] ?? /^(\d+)Gi$/.exec(quantity)?.[1] ?? NaN) *
+  (quantity.endsWith('Gi') ? 1024 : 1);
 
 interface Container {
   image: string;
   ports: { containerPort: number }[];
   env?: { name: string }[];
   envFrom?: { configMapRef?: { name: string } }[];
-  resources: { requests: Record<string, string> };
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+  lifecycle?: { preStop?: { exec?: { command: string[] } } };
   livenessProbe: { httpGet: { path: string } };
   readinessProbe: { httpGet: { path: string } };
 }
@@ -49,6 +53,10 @@ describe('deploy/k8s, rendered with kubectl kustomize', () => {
       expect(container.livenessProbe.httpGet.path).toBe('/health/live');
       expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
       expect(Object.keys(container.resources.requests).sort()).toEqual(['cpu', 'memory']);
+      // Idle RSS is 145-165 MB and the benchmark's peak 362 MB (docs/benchmarks.md).
+      expect(mebibytes(container.resources.requests.memory!)).toBeGreaterThanOrEqual(192);
+      expect(mebibytes(container.resources.limits.memory!)).toBeGreaterThanOrEqual(512);
+      expect(container.lifecycle?.preStop?.exec?.command).toEqual(['sleep', '5']);
       expect(container.envFrom?.[0]?.configMapRef?.name).toMatch(/^commerce-config/);
       for (const variable of container.env ?? [])
         expect([service, variable.name, known.has(variable.name)]).toEqual([
