@@ -349,70 +349,60 @@ describe('The four services end to end', () => {
       }
       return found;
     };
-    const expected: [string, string, number, string][] = [
-      [signUpTrace.traceId, 'orders', OTLP_KIND.SERVER, 'POST /users'],
-      [signUpTrace.traceId, 'orders', OTLP_KIND.CLIENT, 'POST /internal/register'],
-      [signUpTrace.traceId, 'users', OTLP_KIND.SERVER, 'POST /internal/register'],
-      [signUpTrace.traceId, 'users', OTLP_KIND.PRODUCER, 'user.registered publish'],
-      [signUpTrace.traceId, 'email', OTLP_KIND.CONSUMER, 'email.user.registered process'],
-      [orderTrace.traceId, 'orders', OTLP_KIND.SERVER, 'POST /orders'],
-      [orderTrace.traceId, 'orders', OTLP_KIND.PRODUCER, 'order.placed publish'],
-      [orderTrace.traceId, 'inventory', OTLP_KIND.CONSUMER, 'inventory.order.placed process'],
-      [orderTrace.traceId, 'inventory', OTLP_KIND.PRODUCER, 'inventory.reserved publish'],
-      [orderTrace.traceId, 'orders', OTLP_KIND.CONSUMER, 'orders.inventory.reserved process'],
-      [orderTrace.traceId, 'orders', OTLP_KIND.PRODUCER, 'order.confirmed publish'],
-      [orderTrace.traceId, 'email', OTLP_KIND.CONSUMER, 'email.order.confirmed process'],
+    type SpanKey = [service: string, kind: number, name: string];
+    const { SERVER, CLIENT, PRODUCER, CONSUMER } = OTLP_KIND;
+    // Each span with its parent: the caller's span, or another span.
+    const links: [trace: typeof signUpTrace, child: SpanKey, parent: SpanKey | 'caller'][] = [
+      // Registration: gateway -> users over HTTP -> email over the broker.
+      [signUpTrace, ['orders', SERVER, 'POST /users'], 'caller'],
+      [
+        signUpTrace,
+        ['orders', CLIENT, 'POST /internal/register'],
+        ['orders', SERVER, 'POST /users'],
+      ],
+      [
+        signUpTrace,
+        ['users', SERVER, 'POST /internal/register'],
+        ['orders', CLIENT, 'POST /internal/register'],
+      ],
+      [
+        signUpTrace,
+        ['email', CONSUMER, 'email.user.registered process'],
+        ['users', PRODUCER, 'user.registered publish'],
+      ],
+      // The order: gateway -> inventory -> the gateway's saga -> email, over the broker.
+      [orderTrace, ['orders', SERVER, 'POST /orders'], 'caller'],
+      [
+        orderTrace,
+        ['inventory', CONSUMER, 'inventory.order.placed process'],
+        ['orders', PRODUCER, 'order.placed publish'],
+      ],
+      [
+        orderTrace,
+        ['orders', CONSUMER, 'orders.inventory.reserved process'],
+        ['inventory', PRODUCER, 'inventory.reserved publish'],
+      ],
+      [
+        orderTrace,
+        ['email', CONSUMER, 'email.order.confirmed process'],
+        ['orders', PRODUCER, 'order.confirmed publish'],
+      ],
     ];
+    const expected = links.flatMap(([trace, child, parent]) =>
+      [child, ...(parent === 'caller' ? [] : [parent])].map(
+        (key) => [trace.traceId, ...key] as [string, string, number, string],
+      ),
+    );
     await waitFor('every span of both traces', () => expected.every((args) => span(...args)), {
       timeoutMs: 30_000,
       intervalMs: 200,
     }).catch(() => expected.forEach((args) => spanOf(...args))); // names the missing one
-
-    // Registration: gateway -> users over HTTP -> email over the broker.
-    const signUpServer = spanOf(signUpTrace.traceId, 'orders', OTLP_KIND.SERVER, 'POST /users');
-    expect(signUpServer.parentSpanId).toBe(signUpTrace.spanId);
-    const usersCall = spanOf(
-      signUpTrace.traceId,
-      'orders',
-      OTLP_KIND.CLIENT,
-      'POST /internal/register',
-    );
-    expect(usersCall.parentSpanId).toBe(signUpServer.spanId);
-    const usersServer = spanOf(
-      signUpTrace.traceId,
-      'users',
-      OTLP_KIND.SERVER,
-      'POST /internal/register',
-    );
-    expect(usersServer.parentSpanId).toBe(usersCall.spanId);
-    const registeredPublish = spanOf(
-      signUpTrace.traceId,
-      'users',
-      OTLP_KIND.PRODUCER,
-      'user.registered publish',
-    );
-    expect(
-      spanOf(signUpTrace.traceId, 'email', OTLP_KIND.CONSUMER, 'email.user.registered process')
-        .parentSpanId,
-    ).toBe(registeredPublish.spanId);
-
-    // The order: gateway -> inventory -> the gateway's saga -> email, over the broker.
-    const orderServer = spanOf(orderTrace.traceId, 'orders', OTLP_KIND.SERVER, 'POST /orders');
-    expect(orderServer.parentSpanId).toBe(orderTrace.spanId);
-    const hops: [string, string, string][] = [
-      ['orders', 'order.placed publish', 'inventory.order.placed process'],
-      ['inventory', 'inventory.reserved publish', 'orders.inventory.reserved process'],
-      ['orders', 'order.confirmed publish', 'email.order.confirmed process'],
-    ];
-    for (const [publisher, publish, process] of hops) {
-      const producer = spanOf(orderTrace.traceId, publisher, OTLP_KIND.PRODUCER, publish);
-      const consumer = spanOf(
-        orderTrace.traceId,
-        process.split('.')[0]!,
-        OTLP_KIND.CONSUMER,
-        process,
-      );
-      expect([publish, consumer.parentSpanId]).toEqual([publish, producer.spanId]);
+    for (const [trace, child, parent] of links) {
+      const parentId = parent === 'caller' ? trace.spanId : spanOf(trace.traceId, ...parent).spanId;
+      expect([child[2], spanOf(trace.traceId, ...child).parentSpanId]).toEqual([
+        child[2],
+        parentId,
+      ]);
     }
     expect(collector.rejected).toEqual([]);
 
