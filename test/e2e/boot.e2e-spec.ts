@@ -56,10 +56,13 @@ describe('a service that cannot start', () => {
 
   it('stops at once when the database refuses its role, naming DATABASE_URL, every line JSON', async () => {
     const users = await boot({ DATABASE_URL: 'postgres://nobody:secret@127.0.0.1:5432/users' });
+    let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
       users.exited,
-      new Promise((resolve) => setTimeout(() => resolve('still running after 20 s'), 20_000)),
-    ]);
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve('still running after 20 s'), 20_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     users.child.kill('SIGKILL');
     expect(code).toBe(1);
     const lines = users.parsed();
