@@ -9,7 +9,7 @@ export * from './health/health.controller.js';
 export * from './health/health.module.js';
 export * from './health/readiness-checks.js';
 export * from './http/correlation-id.middleware.js';
-export * from './http/database-unavailable.js';
+export * from './database/database-unavailable.js';
 export * from './http/http-error.filter.js';
 export * from './logging/log-context.js';
 export * from './logging/logger.js';

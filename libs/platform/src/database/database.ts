@@ -3,7 +3,7 @@ import pg from 'pg';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { type PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { redact } from '../config/service-config.js';
-import { isDatabaseUnavailable } from '../http/database-unavailable.js';
+import { isDatabaseUnavailable } from './database-unavailable.js';
 import { PreparingClient } from './prepared-statements.js';
 
 type MigrationClass = new () => MigrationInterface;

@@ -5,7 +5,7 @@ import {
   QueryRunnerAlreadyReleasedError,
   QueryRunnerProviderAlreadyReleasedError,
 } from 'typeorm';
-import { isDatabaseUnavailable } from './database-unavailable.js';
+import { isDatabaseUnavailable } from '../database/database-unavailable.js';
 import { HttpErrorFilter } from './http-error.filter.js';
 
 function answer(exception: unknown) {

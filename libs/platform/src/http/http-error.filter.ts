@@ -6,7 +6,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
-import { isDatabaseUnavailable } from './database-unavailable.js';
+import { isDatabaseUnavailable } from '../database/database-unavailable.js';
 
 interface ErrorBody {
   statusCode: number;
