@@ -65,8 +65,10 @@ export class DeadLetterTool {
     try {
       return new DeadLetterTool(await amqplib.connect(url), url);
     } catch (error) {
+      const reason = (error as Error).message;
+      const hint = connectFailureHint(reason, url);
       throw new DeadLetterToolError(
-        `Cannot connect to RabbitMQ at ${redact(url)}: ${(error as Error).message}. ${connectFailureHint((error as Error).message, url)}.`,
+        `Cannot connect to RabbitMQ at ${redact(url)}: ${reason}. ${hint[0]!.toUpperCase()}${hint.slice(1)}.`,
       );
     }
   }
