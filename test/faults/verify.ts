@@ -57,13 +57,45 @@ const RESERVATION_FOR: Record<string, string[]> = {
   CANCELLED: ['RELEASED', 'CANCELLED', 'FAILED'],
 };
 
-/** Queue depths (ready + unacknowledged) of the vhost. */
-export async function queueDepths(cluster: Cluster): Promise<{ name: string; messages: number }[]> {
-  const queues = await management<{ name: string; messages?: number }[]>(
+/** Names of the vhost's queues (the management API lists them; their figures lag, names do not). */
+async function queueNames(cluster: Cluster): Promise<string[]> {
+  const queues = await management<{ name: string }[]>(
     'GET',
-    `/queues/${encodeURIComponent(cluster.vhost.name)}?columns=name,messages`,
+    `/queues/${encodeURIComponent(cluster.vhost.name)}?columns=name`,
+    undefined,
+    cluster.vhost.broker,
   );
-  return queues.map((q) => ({ name: q.name, messages: q.messages ?? 0 }));
+  return queues.map((q) => q.name);
+}
+
+/**
+ * Ready messages of every queue of the vhost, exact: read with a passive declare, which the
+ * queue itself answers. The management API's figures lag by seconds, so they cannot prove a
+ * queue empty.
+ */
+export async function queueDepths(cluster: Cluster): Promise<{ name: string; messages: number }[]> {
+  const names = await queueNames(cluster);
+  const probe = await BrokerProbe.open(cluster.vhost.url);
+  try {
+    const depths: { name: string; messages: number }[] = [];
+    for (const name of names) depths.push({ name, messages: await probe.depth(name) });
+    return depths;
+  } finally {
+    await probe.close();
+  }
+}
+
+/** Deliveries the consumers hold and have not settled (`messaging_deliveries_in_flight`). */
+async function deliveriesInFlight(cluster: Cluster): Promise<string[]> {
+  const busy: string[] = [];
+  for (const replica of cluster.processes.filter((p) => p.running)) {
+    const text = await (await fetch(replica.metricsUrl())).text();
+    const count = Number(
+      /^messaging_deliveries_in_flight(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0,
+    );
+    if (count) busy.push(`${replica.name} handling ${count}`);
+  }
+  return busy;
 }
 
 /** Unsent outbox rows per service database. */
@@ -79,11 +111,15 @@ export async function pendingOutbox(cluster: Cluster): Promise<Record<string, nu
   return pending;
 }
 
-/** What is still moving: queues with messages (but the tap and the DLQs), unsent outbox rows, PENDING orders. */
+/**
+ * What is still moving, from exact counts: ready messages in a queue (but the tap and the DLQs),
+ * deliveries a consumer holds, unsent outbox rows, PENDING orders.
+ */
 export async function inFlight(cluster: Cluster): Promise<string[]> {
   const busy = (await queueDepths(cluster))
     .filter((q) => q.messages > 0 && q.name !== 'faults.tap' && !q.name.endsWith('.dlq'))
     .map((q) => `${q.name}: ${q.messages}`);
+  busy.push(...(await deliveriesInFlight(cluster)));
   for (const [service, n] of Object.entries(await pendingOutbox(cluster))) {
     if (n) busy.push(`${service} outbox: ${n}`);
   }
@@ -97,11 +133,11 @@ export async function inFlight(cluster: Cluster): Promise<string[]> {
 
 /** Takes every message off every DLQ of the vhost. */
 async function drainDeadLetters(cluster: Cluster): Promise<Map<string, GetMessage[]>> {
-  const queues = (await queueDepths(cluster)).filter((q) => q.name.endsWith('.dlq'));
+  const queues = (await queueNames(cluster)).filter((name) => name.endsWith('.dlq'));
   const probe = await BrokerProbe.open(cluster.vhost.url);
   try {
     const drained = new Map<string, GetMessage[]>();
-    for (const { name } of queues) drained.set(name, await probe.drain(name));
+    for (const name of queues) drained.set(name, await probe.drain(name));
     return drained;
   } finally {
     await probe.close();

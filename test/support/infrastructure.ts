@@ -1,5 +1,7 @@
 import {
+  type BrokerAccess,
   createTestDatabase,
+  DEFAULT_BROKER,
   createTestVhost,
   startSmtpSink,
   type TestDatabase,
@@ -7,6 +9,9 @@ import {
   waitFor,
 } from '@app/testing';
 import { ensureBuilt, SERVICES, type Service } from './build.js';
+
+/** The retry delays of the test systems: short, so a retried message comes back quickly. */
+export const TEST_RETRY_DELAYS_MS = [200, 500, 1_000];
 
 /**
  * What the services of one test system run on: a vhost, a database per service and an SMTP
@@ -17,12 +22,15 @@ export class TestInfrastructure {
   vhost!: TestVhost;
   smtp!: Awaited<ReturnType<typeof startSmtpSink>>;
 
-  /** `name` prefixes the vhost and the databases. */
-  static async create(name: string): Promise<TestInfrastructure> {
+  /** `name` prefixes the vhost and the databases; the vhost is on `broker`. */
+  static async create(
+    name: string,
+    broker: BrokerAccess = DEFAULT_BROKER,
+  ): Promise<TestInfrastructure> {
     ensureBuilt();
     const infrastructure = new TestInfrastructure();
     try {
-      infrastructure.vhost = await createTestVhost(name);
+      infrastructure.vhost = await createTestVhost(name, broker);
       infrastructure.smtp = await startSmtpSink();
       for (const service of SERVICES) {
         infrastructure.databases[service] = await createTestDatabase(`${name}_${service}`);
@@ -40,7 +48,7 @@ export class TestInfrastructure {
       NODE_ENV: 'test',
       AMQP_URL: this.vhost.url,
       SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
-      RETRY_DELAYS: '200ms,500ms,1s',
+      RETRY_DELAYS: TEST_RETRY_DELAYS_MS.map((ms) => `${ms}ms`).join(','),
       LOG_LEVEL: 'info',
     };
   }

@@ -129,6 +129,7 @@ export class MessagingService
     this.metrics = messagingMetrics({
       backlog: () => relay.backlog(),
       connected: () => this.isBrokerReady(),
+      inFlight: () => this.inFlight(),
     });
     this.relay = relay;
     this.dataSource.subscribers.push(new OutboxCommitHook(() => relay.poke()));

@@ -59,13 +59,24 @@ gauge('messaging_broker_connected', '1 while connected to RabbitMQ', function ()
   this.set([...connectedSources].every((connected) => connected()) ? 1 : 0);
 });
 
+const inFlightSources = new Set<() => number>();
+gauge(
+  'messaging_deliveries_in_flight',
+  'Deliveries received and not yet acked, retried or dead-lettered',
+  function () {
+    this.set([...inFlightSources].reduce((sum, count) => sum + count(), 0));
+  },
+);
+
 /** Registers one service's sources with the process metrics; returns the consumer observers. */
 export function messagingMetrics(sources: {
   backlog: () => Promise<{ pending: number; oldestAgeMs: number }>;
   connected: () => boolean;
+  inFlight: () => number;
 }): { consumer: Required<ConsumerEvents>; onPublished(type: string): void; dispose(): void } {
   backlogSources.add(sources.backlog);
   connectedSources.add(sources.connected);
+  inFlightSources.add(sources.inFlight);
   return {
     consumer: {
       onHandled: (queue, type, ms) => {
@@ -81,6 +92,7 @@ export function messagingMetrics(sources: {
     dispose: () => {
       backlogSources.delete(sources.backlog);
       connectedSources.delete(sources.connected);
+      inFlightSources.delete(sources.inFlight);
     },
   };
 }
