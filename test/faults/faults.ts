@@ -7,17 +7,19 @@ import {
   hasConsumers,
 } from '@app/events';
 import { EVENT_VERSION_HEADER, type OutgoingMessage, toAmqpMessage } from '@app/messaging';
-import { adminQuery, management, queryOn, TEST_HARNESS_APPLICATION, waitFor } from '@app/testing';
-import { execFile } from 'node:child_process';
+import {
+  adminQuery,
+  type BrokerNode,
+  queryOn,
+  TEST_HARNESS_APPLICATION,
+  waitFor,
+} from '@app/testing';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { SERVICES } from '../support/build.js';
 import { type Cluster, type ServiceProcess } from '../support/cluster.js';
 import { type Item, type LoadDriver } from './load.js';
 import { type EventTap, publishConfirmed } from './tap.js';
-
-const run = promisify(execFile);
 
 /** A message the suite sends that must end in these dead-letter queues, with this reason. */
 export interface Poison {
@@ -45,6 +47,8 @@ export interface Injected {
 
 export interface FaultContext {
   cluster: Cluster;
+  /** The suite's own broker node: never the machine's broker on the default port. */
+  broker: BrokerNode;
   load: LoadDriver;
   tap: EventTap;
   injected: Injected;
@@ -55,6 +59,12 @@ export interface Fault {
   /** Injects the fault and returns a line for the report once the system is back. */
   inject(context: FaultContext): Promise<string>;
 }
+
+/**
+ * How long an injection waits for what it caused (a copy skipped, a record made): the copies
+ * queue behind the load, so a slow machine takes longer; the wait is bounded, never a verdict.
+ */
+const FAULT_WAIT_MS = 120_000;
 
 /** Resolves when every process answers `/health/ready` (database and, for consumers, broker). */
 export async function allReady(cluster: Cluster, timeoutMs = 120_000): Promise<void> {
@@ -74,23 +84,18 @@ export async function allReady(cluster: Cluster, timeoutMs = 120_000): Promise<v
   );
 }
 
-async function rabbitmqctl(...args: string[]): Promise<void> {
-  await run('rabbitmqctl', args, { timeout: 120_000 });
-}
-
-/** `rabbitmqctl stop_app`, a pause, `start_app`: every connection drops, queues recover from disk. */
+/**
+ * The suite's own broker node stopped (SIGTERM), left down, and started again on its data:
+ * every connection drops, queues recover from disk.
+ */
 export const brokerRestart = (downMs: number): Fault => ({
   name: 'rabbitmq restart',
-  async inject({ cluster }) {
-    await rabbitmqctl('stop_app');
+  async inject({ cluster, broker }) {
+    await broker.stop();
     await sleep(downMs); // the outage itself
-    await rabbitmqctl('start_app');
-    await waitFor('the management API', async () => {
-      await management('GET', '/overview');
-      return true;
-    });
+    await broker.restart();
     await allReady(cluster);
-    return `broker down ${downMs} ms (stop_app/start_app)`;
+    return `broker node ${broker.name} stopped, down ${downMs} ms, started again`;
   },
 });
 
@@ -130,15 +135,19 @@ export const terminateDatabaseConnections = (rounds: number): Fault => ({
       );
       terminated += (result.rows[0] as { terminated: number }).terminated;
       // The next round hits the connections the services opened again, not an empty pool.
-      await waitFor('the services to reconnect to PostgreSQL', async () => {
-        const [row] = await queryOn<{ n: number }>(
-          cluster.databases.orders.url,
-          `SELECT count(*)::int AS n FROM pg_stat_activity
+      await waitFor(
+        'the services to reconnect to PostgreSQL',
+        async () => {
+          const [row] = await queryOn<{ n: number }>(
+            cluster.databases.orders.url,
+            `SELECT count(*)::int AS n FROM pg_stat_activity
             WHERE datname = ANY($1) AND application_name <> $2`,
-          [names, TEST_HARNESS_APPLICATION],
-        );
-        return row!.n >= SERVICES.length;
-      });
+            [names, TEST_HARNESS_APPLICATION],
+          );
+          return row!.n >= SERVICES.length;
+        },
+        { timeoutMs: FAULT_WAIT_MS, intervalMs: 250 },
+      );
     }
     await allReady(cluster);
     return `${terminated} connections terminated in ${rounds} rounds`;
@@ -192,10 +201,14 @@ export const duplicateDeliveries = (sample: number): Fault => ({
       0,
     );
     let hits = 0;
-    await waitFor('every copy to be skipped by an inbox', async () => {
-      hits = (await inboxDuplicates(cluster)) - hitsBefore;
-      return hits >= expected;
-    }).catch(() =>
+    await waitFor(
+      'every copy to be skipped by an inbox',
+      async () => {
+        hits = (await inboxDuplicates(cluster)) - hitsBefore;
+        return hits >= expected;
+      },
+      { timeoutMs: FAULT_WAIT_MS, intervalMs: 250 },
+    ).catch(() =>
       injected.problems.push({
         fault: 'duplicated deliveries',
         what: `${hits} inbox hits for ${expected} duplicate deliveries: a copy was handled again`,
@@ -247,14 +260,18 @@ export const reorderedDeliveries = (count: number): Fault => ({
     }
     const orderIds = injected.reordered.slice(-count).map((order) => order.orderId);
     await publishConfirmed(cluster.vhost.url, cancelledFirst);
-    await waitFor('inventory to record the early cancellations', async () => {
-      const [row] = await queryOn<{ n: number }>(
-        cluster.databases.inventory.url,
-        `SELECT count(*)::int AS n FROM reservations WHERE order_id = ANY($1) AND status = 'CANCELLED'`,
-        [orderIds],
-      );
-      return row!.n === count;
-    });
+    await waitFor(
+      'inventory to record the early cancellations',
+      async () => {
+        const [row] = await queryOn<{ n: number }>(
+          cluster.databases.inventory.url,
+          `SELECT count(*)::int AS n FROM reservations WHERE order_id = ANY($1) AND status = 'CANCELLED'`,
+          [orderIds],
+        );
+        return row!.n === count;
+      },
+      { timeoutMs: FAULT_WAIT_MS, intervalMs: 250 },
+    );
     await publishConfirmed(cluster.vhost.url, placedLater);
     return `${count} orders: order.cancelled handled before order.placed was published`;
   },

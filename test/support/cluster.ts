@@ -1,4 +1,4 @@
-import { freePort, waitFor } from '@app/testing';
+import { type BrokerAccess, freePort, waitFor } from '@app/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
@@ -15,6 +15,8 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Directory for one log file per process (default var/<name>/<timestamp>). */
   logDir?: string;
+  /** The broker the vhost is made on (default: the machine's). */
+  broker?: BrokerAccess;
 }
 
 /** One OS process of one replica of a service. */
@@ -138,7 +140,7 @@ export class Cluster extends OnTestInfrastructure {
       options.logDir ??
       join(root, 'var', options.name, new Date().toISOString().replace(/[:.]/g, '-'));
     mkdirSync(this.logDir, { recursive: true });
-    this.infrastructure = await TestInfrastructure.create(options.name);
+    this.infrastructure = await TestInfrastructure.create(options.name, options.broker);
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const shared: Record<string, string> = {
       ...this.infrastructure.sharedEnv(),

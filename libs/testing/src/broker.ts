@@ -2,52 +2,103 @@ import { type CloudEvent, type EventType, exchangeOf } from '@app/events';
 import { randomBytes } from 'node:crypto';
 import amqplib, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 
-/** The management API of the local RabbitMQ (enabled by ../shared/tools/ensure-services.sh). */
-export const MANAGEMENT_URL = process.env.RABBITMQ_MANAGEMENT_URL ?? 'http://127.0.0.1:15672';
-const AMQP_BASE = process.env.TEST_AMQP_BASE ?? 'amqp://guest:guest@127.0.0.1:5672';
-const AUTH = `Basic ${Buffer.from(process.env.RABBITMQ_MANAGEMENT_AUTH ?? 'guest:guest').toString('base64')}`;
+/**
+ * How tests reach a broker: its AMQP addresses (one per node; no vhost) and management APIs.
+ * `DEFAULT_BROKER` is the machine's broker (scripts/infra/ensure-services.sh starts it with the
+ * management plugin), moved by `TEST_AMQP_BASE` and `RABBITMQ_MANAGEMENT_URL` (a CI run on
+ * RabbitMQ 4 points them at a node of its own). Tests that stop or alarm a broker use a
+ * `BrokerNode` of their own instead.
+ */
+export interface BrokerAccess {
+  amqpBases: string[];
+  managementUrls: string[];
+  /** `user:password` of the management API and of `amqpBases`. */
+  credentials: string;
+}
 
-/** Calls the management API; throws with the status and body on failure. */
+export const DEFAULT_BROKER: BrokerAccess = {
+  amqpBases: [process.env.TEST_AMQP_BASE ?? 'amqp://guest:guest@127.0.0.1:5672'],
+  managementUrls: [process.env.RABBITMQ_MANAGEMENT_URL ?? 'http://127.0.0.1:15672'],
+  credentials: process.env.RABBITMQ_MANAGEMENT_AUTH ?? 'guest:guest',
+};
+
+/** The management API of the default broker. */
+export const MANAGEMENT_URL = DEFAULT_BROKER.managementUrls[0]!;
+
+/**
+ * Calls the management API (the first node of `broker` that answers); throws with the status
+ * and body on failure.
+ */
 export async function management<T = unknown>(
   method: string,
   path: string,
   body?: unknown,
+  broker: BrokerAccess = DEFAULT_BROKER,
 ): Promise<T> {
-  const response = await fetch(`${MANAGEMENT_URL}/api${path}`, {
-    method,
-    headers: { authorization: AUTH, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) {
-    throw new Error(
-      `RabbitMQ management ${method} ${path}: ${response.status} ${await response.text()}`,
-    );
+  let unreachable: unknown;
+  for (const base of broker.managementUrls) {
+    let response: Response;
+    try {
+      response = await fetch(`${base}/api${path}`, {
+        method,
+        headers: {
+          authorization: `Basic ${Buffer.from(broker.credentials).toString('base64')}`,
+          'content-type': 'application/json',
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (error) {
+      unreachable = error; // a node that is down: ask the next one
+      continue;
+    }
+    if (!response.ok) {
+      throw new Error(
+        `RabbitMQ management ${method} ${path}: ${response.status} ${await response.text()}`,
+      );
+    }
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
   }
-  const text = await response.text();
-  return (text ? JSON.parse(text) : undefined) as T;
+  throw new Error(
+    `RabbitMQ management ${method} ${path}: no node answered (${String((unreachable as Error)?.message ?? unreachable)}); is the management plugin enabled (bash scripts/infra/ensure-services.sh)?`,
+  );
 }
 
 /** A vhost of its own for one test suite, deleted by `dispose`. */
 export interface TestVhost {
   name: string;
+  /** The vhost on every node, comma-separated: what a service's `AMQP_URL` takes. */
   url: string;
+  /** The vhost on the first node: for a plain amqplib connection. */
+  firstUrl: string;
+  broker: BrokerAccess;
   dispose(): Promise<void>;
 }
 
 /** Creates a fresh vhost with full permissions for guest. */
-export async function createTestVhost(prefix = 'test'): Promise<TestVhost> {
+export async function createTestVhost(
+  prefix = 'test',
+  broker: BrokerAccess = DEFAULT_BROKER,
+): Promise<TestVhost> {
   const name = `${prefix}-${randomBytes(4).toString('hex')}`;
-  await management('PUT', `/vhosts/${encodeURIComponent(name)}`, {});
-  await management('PUT', `/permissions/${encodeURIComponent(name)}/guest`, {
-    configure: '.*',
-    write: '.*',
-    read: '.*',
-  });
+  await management('PUT', `/vhosts/${encodeURIComponent(name)}`, {}, broker);
+  await management(
+    'PUT',
+    `/permissions/${encodeURIComponent(name)}/guest`,
+    { configure: '.*', write: '.*', read: '.*' },
+    broker,
+  );
+  const urls = broker.amqpBases.map((base) => `${base}/${encodeURIComponent(name)}`);
   return {
     name,
-    url: `${AMQP_BASE}/${encodeURIComponent(name)}`,
+    url: urls.join(','),
+    firstUrl: urls[0]!,
+    broker,
     dispose: async () => {
-      await management('DELETE', `/vhosts/${encodeURIComponent(name)}`).catch(() => undefined);
+      await management('DELETE', `/vhosts/${encodeURIComponent(name)}`, undefined, broker).catch(
+        () => undefined,
+      );
     },
   };
 }
@@ -59,7 +110,9 @@ export class BrokerProbe {
     readonly channel: Channel,
   ) {}
 
+  /** Opens a probe on `url` (the first of a comma-separated list). */
   static async open(url: string): Promise<BrokerProbe> {
+    url = url.split(',')[0]!;
     // noDelay: without it Nagle's algorithm and delayed ACKs hold each small frame ~40 ms.
     const connection = await amqplib.connect(url, { noDelay: true });
     const channel = await connection.createChannel();
@@ -122,9 +175,10 @@ export class BrokerProbe {
 /** Names of the AMQP connections RabbitMQ holds for a vhost. */
 export async function connectionsOf(
   vhost: string,
+  broker: BrokerAccess = DEFAULT_BROKER,
 ): Promise<{ name: string; client_properties?: { connection_name?: string } }[]> {
   const all = await management<
     { name: string; vhost: string; client_properties?: { connection_name?: string } }[]
-  >('GET', '/connections');
+  >('GET', '/connections', undefined, broker);
   return all.filter((connection) => connection.vhost === vhost);
 }

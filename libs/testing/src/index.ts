@@ -5,3 +5,4 @@ export * from './tcp-proxy.js';
 export * from './service-app.js';
 export * from './smtp.js';
 export * from './suite-fixture.js';
+export * from './broker-node.js';
