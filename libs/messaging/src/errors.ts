@@ -27,3 +27,15 @@ export class HandlerTimeoutError extends Error {
   override readonly name = 'HandlerTimeoutError';
   readonly code = 'MESSAGING.HANDLER_TIMEOUT';
 }
+
+/** `thrown` itself when it is an Error, else an Error that says what was thrown. */
+export function asError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  let shown: string;
+  try {
+    shown = typeof thrown === 'string' ? thrown : (JSON.stringify(thrown) ?? String(thrown));
+  } catch {
+    shown = String(thrown);
+  }
+  return new Error(`The handler threw a value that is not an Error: ${shown}`);
+}

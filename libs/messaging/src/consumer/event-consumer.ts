@@ -5,7 +5,7 @@ import { Logger } from '@nestjs/common';
 import { type ChannelWrapper } from 'amqp-connection-manager';
 import { type Channel, type ConsumeMessage } from 'amqplib';
 import { type BrokerConnection } from '../connection/broker-connection.js';
-import { TopologyMismatchError } from '../errors.js';
+import { asError, TopologyMismatchError } from '../errors.js';
 import { type HandlerRunner } from '../inbox/transactional-runner.js';
 import { type ResolvedMessagingOptions } from '../messaging.options.js';
 import { type ConfirmedPublisher } from '../publisher/confirmed-publisher.js';
@@ -298,10 +298,14 @@ export class EventConsumer {
     channel: Channel,
     subscription: Subscription,
     message: ConsumeMessage,
-    error: unknown,
+    thrown: unknown,
     retryCount: number,
     forced?: ExceptionType,
   ): Promise<void> {
+    // Whatever was thrown (`throw undefined` included) becomes an Error once, here: the code
+    // below reads its message after the retry or dead-letter copy is confirmed, and a second
+    // failure there would requeue the original and publish another copy on every redelivery.
+    const error = asError(thrown);
     const outcome = forced
       ? ({ kind: 'dead-letter', exceptionType: forced } as const)
       : classifyFailure(error, retryCount, subscription);
@@ -326,7 +330,7 @@ export class EventConsumer {
         );
         this.events.onRetried?.(subscription.queue, String(message.properties.type), outcome.level);
         this.logger.warn(
-          `Retry ${outcome.level}/${subscription.waitQueues.length} in ${outcome.delayMs} ms: ${context}: ${(error as Error).message}`,
+          `Retry ${outcome.level}/${subscription.waitQueues.length} in ${outcome.delayMs} ms: ${context}: ${error.message}`,
         );
       } else {
         await this.publisher.publish(
@@ -356,15 +360,13 @@ export class EventConsumer {
           outcome.exceptionType,
         );
         this.logger.error(
-          `Dead-lettered (${outcome.exceptionType}) to ${subscription.deadLetterQueue}: ${context}: ${(error as Error).message}`,
+          `Dead-lettered (${outcome.exceptionType}) to ${subscription.deadLetterQueue}: ${context}: ${error.message}`,
         );
       }
     } catch (publishError) {
       // The failure could not be recorded; hand the message back. Its redelivery is a crash
       // suspect and the broker's delivery limit bounds the loop.
-      this.logger.error(
-        `Cannot move ${context} after a failure: ${(publishError as Error).message}`,
-      );
+      this.logger.error(`Cannot move ${context} after a failure: ${asError(publishError).message}`);
       return this.settle(channel, message, 'requeue');
     }
     this.settle(channel, message, 'ack');
@@ -377,7 +379,7 @@ export class EventConsumer {
       else channel.nack(message, false, true);
     } catch (error) {
       this.logger.warn(
-        `Cannot ${how} delivery ${message.fields.deliveryTag}: ${(error as Error).message}`,
+        `Cannot ${how} delivery ${message.fields.deliveryTag}: ${asError(error).message}`,
       );
     }
   }
