@@ -40,6 +40,37 @@ async function runOn(url: string, sql: string, params: unknown[]): Promise<pg.Qu
   }
 }
 
+/**
+ * A transaction held open on a connection of the test's own (to hold row locks, or an
+ * uncommitted row, while a service waits on them); `end` commits it, or rolls it back.
+ */
+export interface OpenTransaction {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  end(how?: 'commit' | 'rollback'): Promise<void>;
+}
+
+/** Begins a transaction on a new connection to `url`. */
+export async function openTransaction(url: string): Promise<OpenTransaction> {
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: TEST_HARNESS_APPLICATION,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.query('BEGIN');
+  return {
+    query: async <T>(sql: string, params: unknown[] = []) =>
+      (await client.query(sql, params)).rows as T[],
+    end: async (how = 'commit') => {
+      try {
+        await client.query(how === 'commit' ? 'COMMIT' : 'ROLLBACK');
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
 /** Creates a fresh, empty database. */
 export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;

@@ -163,6 +163,14 @@ export class InMemoryEventBus {
       },
       delivery: { queue: consumer, messageId: event.envelope.id, retryCount, redelivered: false },
       correlationId: event.envelope.correlationid,
+      signal: new AbortController().signal,
+      standalone: <Row>(sql: string, params?: unknown[]) => {
+        if (!manager)
+          throw new Error(
+            `${consumer} used context.standalone; pass { manager } to InMemoryEventBus.`,
+          );
+        return manager.query<Row[]>(sql, params);
+      },
       publish: (type, data, options = {}) => {
         raised.push(
           createEvent(type, data, {

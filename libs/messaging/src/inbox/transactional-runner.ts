@@ -1,5 +1,5 @@
 import { type DecodedEvent, type EventType } from '@app/events';
-import { traceparentOf, transaction } from '@app/platform';
+import { assertTransactionOpen, traceparentOf, transaction } from '@app/platform';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { HandlerTimeoutError } from '../errors.js';
 import { type DeliveryInfo, type EventContext } from '../consumer/event-context.js';
@@ -96,37 +96,55 @@ export class TransactionalRunner implements HandlerRunner {
     delivery: DeliveryInfo,
     invoke: (context: EventContext) => Promise<unknown>,
   ): Promise<RunResult> {
-    return transaction(this.dataSource, async (manager) => {
-      // One round trip with the BEGIN sent ahead of it: the inbox row, and a statement_timeout
-      // local to this transaction so a statement still running when the handler times out is
-      // cancelled by PostgreSQL.
-      const inserted = await manager.query<unknown[]>(
-        `INSERT INTO messaging_inbox (consumer, event_id)
-         SELECT $1, $2 FROM (SELECT set_config('statement_timeout', $3, true)) AS timeout
-         ON CONFLICT DO NOTHING RETURNING 1`,
-        [consumer, event.envelope.id, String(this.timeoutMs)],
-      );
-      if (inserted.length === 0) return 'duplicate';
-      await withTimeout(
-        invoke(this.context(manager, event, delivery)),
-        this.timeoutMs,
-        consumer,
-        event,
-      );
-      return 'handled';
-    });
+    // The timeout covers the whole transaction, the inbox insert included (it can wait on a
+    // peer's open transaction holding the same key): past it, the transaction is over for good
+    // and nothing the handler still issues is sent (see `transaction`).
+    const aborted = new AbortController();
+    return transaction(
+      this.dataSource,
+      async (manager) => {
+        // One round trip with the BEGIN sent ahead of it: the inbox row, and a statement_timeout
+        // local to this transaction, so no single statement outlives the handler's time either.
+        const inserted = await manager.query<unknown[]>(
+          `INSERT INTO messaging_inbox (consumer, event_id)
+           SELECT $1, $2 FROM (SELECT set_config('statement_timeout', $3, true)) AS timeout
+           ON CONFLICT DO NOTHING RETURNING 1`,
+          [consumer, event.envelope.id, String(this.timeoutMs)],
+        );
+        if (inserted.length === 0) return 'duplicate';
+        await invoke(this.context(manager, event, delivery, aborted.signal));
+        return 'handled';
+      },
+      {
+        timeoutMs: this.timeoutMs,
+        timeoutError: () => {
+          const error = new HandlerTimeoutError(
+            `${consumer} did not finish ${event.type} ${event.envelope.id} within ${this.timeoutMs} ms (HANDLER_TIMEOUT); its transaction was abandoned and it will be retried.`,
+          );
+          aborted.abort(error);
+          return error;
+        },
+      },
+    );
   }
 
   private context(
     manager: EntityManager,
     event: DecodedEvent,
     delivery: DeliveryInfo,
+    signal: AbortSignal,
   ): EventContext {
     const outbox = this.outbox;
+    const dataSource = this.dataSource;
     return {
       manager,
       delivery,
+      signal,
       correlationId: event.envelope.correlationid,
+      async standalone<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
+        assertTransactionOpen(manager);
+        return dataSource.query<Row[]>(sql, params);
+      },
       async publish(type: EventType, data, options = {}) {
         await outbox.enqueue(manager, type, data, {
           ...options,
@@ -144,29 +162,4 @@ export class TransactionalRunner implements HandlerRunner {
 function traceOf(event: DecodedEvent): { traceparent?: string } {
   const traceparent = traceparentOf() ?? event.envelope.traceparent;
   return traceparent ? { traceparent } : {};
-}
-
-async function withTimeout<T>(
-  work: Promise<T>,
-  ms: number,
-  consumer: string,
-  event: DecodedEvent,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new HandlerTimeoutError(
-            `${consumer} did not finish ${event.type} ${event.envelope.id} within ${ms} ms (HANDLER_TIMEOUT); it will be retried.`,
-          ),
-        ),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

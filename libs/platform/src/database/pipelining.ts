@@ -19,11 +19,41 @@ export interface Statement {
   params?: unknown[];
 }
 
+/** The pg client under a connected query runner. */
+function clientOf(runner: QueryRunner | undefined): PgClient | undefined {
+  return (runner as { databaseConnection?: PgClient } | undefined)?.databaseConnection;
+}
+
+/** What this module reads of a pg client: its pipeline mode and its backend's process id. */
+type PgClient = pg.ClientBase & { pipeline?: boolean; processID?: number | null };
+
 /** The pg client of a connected query runner, when it pipelines. */
-function pipeliningClient(runner: QueryRunner | undefined): pg.ClientBase | undefined {
-  const client = (runner as { databaseConnection?: pg.ClientBase & { pipeline?: boolean } })
-    ?.databaseConnection;
+function pipeliningClient(runner: QueryRunner | undefined): PgClient | undefined {
+  const client = clientOf(runner);
   return client?.pipeline ? client : undefined;
+}
+
+/**
+ * A statement was issued through a transaction that is over: committed, rolled back, or ended
+ * for good by its timeout. It was not sent.
+ */
+export class TransactionEndedError extends Error {
+  override readonly name = 'TransactionEndedError';
+  readonly code = 'DATABASE.TRANSACTION_ENDED';
+}
+
+/** Why each transaction of `transaction()` ended, by its query runner, once it has. */
+const endings = new WeakMap<QueryRunner, string>();
+
+/** Throws `TransactionEndedError` when `manager`'s transaction has ended. */
+export function assertTransactionOpen(manager: EntityManager): void {
+  const runner = manager.queryRunner;
+  const ending = runner ? endings.get(runner) : undefined;
+  if (ending !== undefined || runner?.isReleased) {
+    throw new TransactionEndedError(
+      `A statement was issued through a transaction that is over (${ending ?? 'released'}); it was not sent. Issue statements only while the transaction's work runs.`,
+    );
+  }
 }
 
 /**
@@ -48,6 +78,7 @@ export async function pipelined<Row = Record<string, unknown>>(
   manager: EntityManager,
   statements: Statement[],
 ): Promise<Row[][]> {
+  assertTransactionOpen(manager);
   const client = pipeliningClient(manager.queryRunner);
   if (!client) {
     const rows: Row[][] = [];
@@ -71,6 +102,7 @@ export async function together(
   manager: EntityManager,
   issue: () => Promise<unknown>[],
 ): Promise<void> {
+  assertTransactionOpen(manager);
   const client = pipeliningClient(manager.queryRunner);
   if (client) coalesceWrites(client);
   await settle(issue());
@@ -88,17 +120,49 @@ interface TransactionState {
   transactionDepth: number;
 }
 
+/** TypeORM's release of a Postgres query runner with an error: pg-pool then discards the client. */
+interface DiscardingRunner {
+  releasePostgresConnection(error?: Error): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /**
+   * The work must finish within this long. When it does not, the transaction is over for
+   * good: nothing it issues afterwards is sent, nothing commits, and its connection is
+   * discarded (its backend terminated), never returned to the pool while a statement may
+   * still run on it.
+   */
+  timeoutMs?: number;
+  /** The error a timed-out transaction rejects with. */
+  timeoutError?: () => Error;
+}
+
+/** A transaction that ran out of time (`TransactionOptions.timeoutMs`). */
+export class TransactionTimeoutError extends Error {
+  override readonly name = 'TransactionTimeoutError';
+  readonly code = 'DATABASE.TRANSACTION_TIMEOUT';
+}
+
 /**
  * `dataSource.transaction(work)`, with BEGIN pipelined ahead of the work's first statement:
  * the first statement costs no round trip of its own for the BEGIN. Commit, rollback, nested
  * transactions (savepoints) and commit subscribers work as with TypeORM's own; TypeORM's
  * before/after-start events are not raised. Without pipelining it is TypeORM's transaction.
+ *
+ * With `timeoutMs`, a transaction whose work runs too long is abandoned rather than rolled
+ * back: a ROLLBACK would go out behind the statement still running, and whatever the work
+ * issued after it would run in autocommit. Abandoning marks the transaction ended (further
+ * statements fail with `TransactionEndedError`), discards the connection (pg ends it after
+ * the statements already sent, and never sends COMMIT) and terminates its backend, so that
+ * PostgreSQL rolls everything back and frees its locks at once.
  */
 export async function transaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
+  options: TransactionOptions = {},
 ): Promise<T> {
   const runner = dataSource.createQueryRunner();
+  let abandoned = false;
   try {
     await runner.connect();
     const client = pipeliningClient(runner);
@@ -115,16 +179,55 @@ export async function transaction<T>(
     } else {
       await runner.startTransaction();
     }
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const result = await work(runner.manager);
+      const running = work(runner.manager);
+      const result = options.timeoutMs
+        ? await Promise.race([
+            running,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => {
+                abandoned = true;
+                const error =
+                  options.timeoutError?.() ??
+                  new TransactionTimeoutError(
+                    `The transaction did not finish within ${options.timeoutMs} ms; it was abandoned and rolled back.`,
+                  );
+                abandon(dataSource, runner, error);
+                reject(error);
+              }, options.timeoutMs);
+            }),
+          ])
+        : await running;
+      clearTimeout(timer);
+      endings.set(runner, 'committing');
       await begun;
       await runner.commitTransaction();
+      endings.set(runner, 'committed');
       return result;
     } catch (error) {
+      clearTimeout(timer);
+      if (abandoned) throw error;
+      endings.set(runner, 'rolled back');
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
     }
   } finally {
-    await runner.release();
+    if (!abandoned) await runner.release();
+  }
+}
+
+/**
+ * Ends a transaction whose work still runs: marks it ended, discards its connection and
+ * terminates its backend through another connection of the pool (best effort: without it,
+ * the statement still running ends at its statement_timeout and pg ends the session after it,
+ * with no COMMIT sent).
+ */
+function abandon(dataSource: DataSource, runner: QueryRunner, reason: Error): void {
+  endings.set(runner, `abandoned: ${reason.message}`);
+  const pid = clientOf(runner)?.processID;
+  void (runner as unknown as DiscardingRunner).releasePostgresConnection(reason);
+  if (pid) {
+    void dataSource.query('SELECT pg_terminate_backend($1)', [pid]).catch(() => undefined);
   }
 }
