@@ -1,6 +1,5 @@
 import { type EventContext } from '@app/messaging';
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { type RenderedEmail, type TemplateName } from '../templates/templates.js';
 import { MailTransport } from './mail-transport.js';
 
@@ -22,10 +21,7 @@ export const messageIdOf = (eventId: string, template: TemplateName) =>
 export class EmailSender {
   private readonly logger = new Logger(EmailSender.name);
 
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly transport: MailTransport,
-  ) {}
+  constructor(private readonly transport: MailTransport) {}
 
   /** Sends `email` to `to` once per `(event, template)`. */
   async send(
@@ -36,7 +32,7 @@ export class EmailSender {
     email: RenderedEmail,
   ): Promise<void> {
     const messageId = messageIdOf(eventId, template);
-    const [row] = await this.dataSource.query<{ status: string; attempts: number }[]>(
+    const [row] = await context.standalone<{ status: string; attempts: number }>(
       `INSERT INTO sent_emails (event_id, template, recipient, subject, message_id, status)
        VALUES ($1, $2, $3, $4, $5, 'sending')
        ON CONFLICT (event_id, template) DO UPDATE SET attempts = sent_emails.attempts + 1
@@ -48,6 +44,9 @@ export class EmailSender {
       this.logger.warn(
         `Resending ${template} for ${eventId} with the same Message-ID ${messageId}`,
       );
+    // A handler out of time sends nothing more: its retry sends instead, so two sends of one
+    // mail never overlap.
+    context.signal.throwIfAborted();
     await this.transport.send({
       to,
       subject: email.subject,

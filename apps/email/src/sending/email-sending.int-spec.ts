@@ -5,6 +5,7 @@ import {
   startServiceApp,
   startSmtpSink,
   SuiteFixture,
+  TcpProxy,
   waitFor,
 } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -164,6 +165,49 @@ describe('email handler errors', () => {
       );
     } finally {
       await app.close();
+      await fixture.dispose();
+    }
+  });
+});
+
+describe('email with an SMTP server that hangs', () => {
+  it('gives each send up well within HANDLER_TIMEOUT, so no two sends of a mail overlap', async () => {
+    const fixture = await SuiteFixture.create('email_smtp_hang');
+    const smtp = await startSmtpSink();
+    const proxy = await TcpProxy.start('127.0.0.1', smtp.port);
+    proxy.freeze();
+    const app = await startServiceApp('email', (config) => EmailModule.forRoot(config), {
+      AMQP_URL: fixture.vhost.url,
+      DATABASE_URL: fixture.database.url,
+      SMTP_URL: `smtp://127.0.0.1:${proxy.port}`,
+      HANDLER_TIMEOUT: '3s',
+      RETRY_DELAYS: '100ms,200ms,400ms,800ms',
+    });
+    try {
+      const address = `hang-${randomUUID().slice(0, 8)}@example.com`;
+      const event = createEvent(
+        'user.registered',
+        { userId: randomUUID(), email: address, name: 'Ada' },
+        { source: 'users' },
+      );
+      fixture.probe.publishEvent(event);
+      await waitFor('three attempts at the hanging server', () =>
+        proxy.connections.filter((c) => c.closedAt).length >= 3 ? true : undefined,
+      );
+      proxy.restore();
+      const mail = await waitFor('the welcome email once the server answers', () =>
+        smtp.mails.find((m) => m.messageId === messageIdOf(event.id, 'welcome')),
+      );
+      expect(mail.to).toEqual([address]);
+      // Each attempt's connection was closed (its send given up) before the next one opened.
+      const attempts = [...proxy.connections].sort((a, b) => a.openedAt - b.openedAt);
+      for (const [previous, next] of attempts.slice(0, -1).map((c, i) => [c, attempts[i + 1]!]))
+        expect(next!.openedAt).toBeGreaterThanOrEqual(previous!.closedAt ?? Infinity);
+      expect(smtp.mails.filter((m) => m.to.includes(address))).toHaveLength(1);
+    } finally {
+      await app.close();
+      await proxy.close();
+      await smtp.close();
       await fixture.dispose();
     }
   });

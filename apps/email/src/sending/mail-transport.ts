@@ -13,6 +13,16 @@ export interface OutgoingMail {
   messageId: string;
 }
 
+/**
+ * The SMTP connect, greeting and socket timeouts: a third of `HANDLER_TIMEOUT` (at least a
+ * second). nodemailer's defaults (2 minutes to connect, 10 to stall) are far above the
+ * handler's time: a stalled server would keep a send going after its handler timed out, and
+ * the retry's send would overlap it. A third leaves the handler time to record the failure.
+ */
+export function smtpTimeoutMs(handlerTimeoutMs: number): number {
+  return Math.max(1_000, Math.floor(handlerTimeoutMs / 3));
+}
+
 /** Folder of the `.eml` files written when `SMTP_URL` is unset. */
 export const MAIL_DIR = join(process.cwd(), 'var', 'mail');
 
@@ -30,8 +40,21 @@ export class MailTransport implements OnModuleDestroy {
 
   constructor(@Inject(SERVICE_CONFIG) private readonly config: ServiceConfig) {
     this.toFiles = !config.smtpUrl;
+    const timeout = smtpTimeoutMs(config.handlerTimeoutMs);
     this.transporter = config.smtpUrl
-      ? nodemailer.createTransport({ url: config.smtpUrl, pool: true }, { from: config.smtpFrom })
+      ? nodemailer.createTransport(
+          {
+            url: config.smtpUrl,
+            pool: true,
+            connectionTimeout: timeout,
+            greetingTimeout: timeout,
+            socketTimeout: timeout,
+            // A failed send fails the handler at once (its retry sends again), instead of the
+            // pool requeueing it up to five times past the handler's time.
+            maxRequeues: 0,
+          },
+          { from: config.smtpFrom },
+        )
       : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
     if (this.toFiles) this.logger.warn(`SMTP_URL is not set: emails are written to ${MAIL_DIR}`);
   }
