@@ -53,7 +53,9 @@ const TEMPLATE_OF: Record<string, string> = {
 const RESERVATION_FOR: Record<string, string[]> = {
   CONFIRMED: ['RESERVED'],
   PAID: ['SOLD'],
-  REJECTED: ['FAILED'],
+  // FAILED: short of stock; RELEASED: reserved after the saga's deadline, then released;
+  // REJECTED: the rejection reached inventory before order.placed.
+  REJECTED: ['FAILED', 'RELEASED', 'REJECTED'],
   CANCELLED: ['RELEASED', 'CANCELLED', 'FAILED'],
 };
 

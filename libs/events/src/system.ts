@@ -21,7 +21,7 @@ export const EVENT_FLOWS: { readonly [K in EventType]: EventFlow } = {
   'product.added': { producer: 'inventory', consumers: ['orders'] },
   'order.placed': { producer: 'orders', consumers: ['inventory'] },
   'order.confirmed': { producer: 'orders', consumers: ['email'] },
-  'order.rejected': { producer: 'orders', consumers: ['email'] },
+  'order.rejected': { producer: 'orders', consumers: ['inventory', 'email'] },
   'order.cancelled': { producer: 'orders', consumers: ['inventory', 'email'] },
   'payment.processed': { producer: 'orders', consumers: ['inventory', 'email'] },
   'inventory.reserved': { producer: 'inventory', consumers: ['orders'] },

@@ -1,25 +1,47 @@
 import { type DecodedEvent } from '@app/events';
 import { type EventContext, EventHandler } from '@app/messaging';
-import { Injectable, Logger } from '@nestjs/common';
 import { together } from '@app/platform';
-import { adjustStock, lockReservation, setReservation } from './reservation.repository.js';
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  adjustStock,
+  lockReservation,
+  type ReservationStatus,
+  setReservation,
+} from './reservation.repository.js';
 
-/** `order.cancelled` -> release a reservation (`inventory.released`), or remember the cancellation. */
+/**
+ * Compensation: an order that ends without a sale gives its stock back. `order.cancelled`
+ * (the customer, or the payment deadline) and `order.rejected` (a shortage, or the saga's
+ * reservation deadline passed before inventory answered) release a reservation, or, when they
+ * arrive before `order.placed`, are recorded so that the late `order.placed` reserves nothing.
+ */
 @Injectable()
 export class ReleaseStockHandler {
   private readonly logger = new Logger(ReleaseStockHandler.name);
 
+  // The method name is part of the inbox key (`inventory:ReleaseStockHandler.release`): kept.
   @EventHandler('order.cancelled')
-  async release(event: DecodedEvent<'order.cancelled'>, context: EventContext): Promise<void> {
-    const { orderId } = event.data;
+  release(event: DecodedEvent<'order.cancelled'>, context: EventContext): Promise<void> {
+    return this.giveBack(event.data.orderId, 'CANCELLED', context);
+  }
+
+  @EventHandler('order.rejected')
+  releaseRejected(event: DecodedEvent<'order.rejected'>, context: EventContext): Promise<void> {
+    return this.giveBack(event.data.orderId, 'REJECTED', context);
+  }
+
+  private async giveBack(
+    orderId: string,
+    ended: 'CANCELLED' | 'REJECTED',
+    context: EventContext,
+  ): Promise<void> {
     const reservation = await lockReservation(context.manager, orderId);
-    switch (reservation.status) {
-      case 'NEW':
-        // Cancelled before placed: a late order.placed will reserve nothing.
-        await setReservation(context.manager, orderId, 'CANCELLED');
-        this.logger.log(`order ${orderId} cancelled before it was placed; recorded`);
+    switch (releaseOutcome(reservation.status)) {
+      case 'record':
+        await setReservation(context.manager, orderId, ended);
+        this.logger.log(`order ${orderId} ${ended.toLowerCase()} before it was placed; recorded`);
         return;
-      case 'RESERVED':
+      case 'release':
         await together(context.manager, () => [
           adjustStock(context.manager, reservation.items, { reserved: -1, onHand: 0 }),
           setReservation(context.manager, orderId, 'RELEASED'),
@@ -29,10 +51,21 @@ export class ReleaseStockHandler {
             { subject: orderId },
           ),
         ]);
-        this.logger.log(`order ${orderId} released`);
+        this.logger.log(`order ${orderId} ${ended.toLowerCase()}: reservation released`);
         return;
-      default:
+      case 'nothing':
         this.logger.log(`order ${orderId} is ${reservation.status}; nothing to release`);
     }
   }
+}
+
+/**
+ * What an order's end without a sale does to its reservation: nothing seen yet (NEW) is
+ * recorded so a late `order.placed` reserves nothing; a reservation is released; a failed,
+ * released, sold or already ended one is left as it is.
+ */
+export function releaseOutcome(status: ReservationStatus): 'record' | 'release' | 'nothing' {
+  if (status === 'NEW') return 'record';
+  if (status === 'RESERVED') return 'release';
+  return 'nothing';
 }

@@ -1,7 +1,13 @@
 import { pipelined } from '@app/platform';
 import { type EntityManager } from 'typeorm';
 
-export type ReservationStatus = 'NEW' | 'RESERVED' | 'FAILED' | 'CANCELLED' | 'RELEASED' | 'SOLD';
+/**
+ * NEW: the row exists (locked first by whichever event of the order came first); RESERVED;
+ * FAILED (short of stock); CANCELLED and REJECTED (the order ended before it was placed here:
+ * a late `order.placed` reserves nothing); RELEASED; SOLD.
+ */
+export type ReservationStatus =
+  'NEW' | 'RESERVED' | 'FAILED' | 'CANCELLED' | 'REJECTED' | 'RELEASED' | 'SOLD';
 export interface ItemQuantity {
   sku: string;
   quantity: number;

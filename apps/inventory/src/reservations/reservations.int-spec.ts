@@ -28,7 +28,9 @@ describe('inventory against RabbitMQ and PostgreSQL', () => {
     await fixture?.dispose();
   });
 
-  const publish = async <K extends 'order.placed' | 'order.cancelled' | 'payment.processed'>(
+  const publish = async <
+    K extends 'order.placed' | 'order.cancelled' | 'order.rejected' | 'payment.processed',
+  >(
     type: K,
     data: EventPayloads[K],
   ) => {
@@ -168,6 +170,62 @@ describe('inventory against RabbitMQ and PostgreSQL', () => {
       return row?.status === 'CANCELLED';
     });
     const late = await placed(orderId, 'KEYBOARD-MX', 1);
+    await waitFor('the late order.placed to be handled', async () => {
+      const rows = await dataSource.query<unknown[]>(
+        `SELECT 1 FROM messaging_inbox WHERE event_id = $1`,
+        [late.id],
+      );
+      return rows.length === 1;
+    });
+    expect(await level('KEYBOARD-MX')).toEqual(before);
+    expect(published.some((p) => (p.body.data as { orderId?: string }).orderId === orderId)).toBe(
+      false,
+    );
+  });
+
+  it('releases the stock of an order rejected after its reservation (the saga ran out of time)', async () => {
+    const before = await level('HEADPHONES-NC');
+    const orderId = randomUUID();
+    await placed(orderId, 'HEADPHONES-NC', 3);
+    await outcomeOf(orderId);
+    expect((await level('HEADPHONES-NC')).reserved).toBe(before.reserved + 3);
+    await publish('order.rejected', {
+      orderId,
+      userId: randomUUID(),
+      reason: 'No reservation outcome in time',
+      shortSkus: [],
+    });
+    await waitFor(
+      'the release',
+      async () => (await level('HEADPHONES-NC')).reserved === before.reserved,
+    );
+    await waitFor('inventory.released', () =>
+      published.find(
+        (p) =>
+          p.type === 'inventory.released' &&
+          (p.body.data as { orderId: string }).orderId === orderId,
+      ),
+    );
+    expect(await level('HEADPHONES-NC')).toEqual(before);
+  });
+
+  it('records a rejection that arrives before order.placed; the late order.placed reserves nothing', async () => {
+    const before = await level('KEYBOARD-MX');
+    const orderId = randomUUID();
+    await publish('order.rejected', {
+      orderId,
+      userId: randomUUID(),
+      reason: 'No reservation outcome in time',
+      shortSkus: [],
+    });
+    await waitFor('the rejection record', async () => {
+      const [row] = await dataSource.query<{ status: string }[]>(
+        `SELECT status FROM reservations WHERE order_id = $1`,
+        [orderId],
+      );
+      return row?.status === 'REJECTED';
+    });
+    const late = await placed(orderId, 'KEYBOARD-MX', 2);
     await waitFor('the late order.placed to be handled', async () => {
       const rows = await dataSource.query<unknown[]>(
         `SELECT 1 FROM messaging_inbox WHERE event_id = $1`,

@@ -19,7 +19,7 @@ export class ReserveStockHandler {
     const { orderId } = event.data;
     const reservation = await lockReservation(context.manager, orderId);
     if (reservation.status !== 'NEW') {
-      // CANCELLED: the cancellation came first, so nothing is reserved.
+      // CANCELLED or REJECTED: the order ended before it reached inventory; nothing is reserved.
       this.logger.log(`order ${orderId} is ${reservation.status}; nothing to reserve`);
       return;
     }
