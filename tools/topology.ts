@@ -1,8 +1,9 @@
 // npm run topology: every service's exchanges, queues and bindings, and a Mermaid diagram of
 // who publishes and who consumes each event. --mermaid prints the diagram only; --write
-// updates the diagram in README.md.
+// updates the diagram in README.md and the broker users' permissions in
+// deploy/rabbitmq/definitions.json, both derived from the event catalog.
 import { EVENT_FLOWS, EVENT_TYPES, SERVICES } from '@app/events';
-import { buildTopology, resolveMessagingOptions } from '@app/messaging';
+import { buildTopology, definitionsPermissions, resolveMessagingOptions } from '@app/messaging';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mermaidDiagram, README_MARKERS } from './topology-diagram.js';
@@ -19,6 +20,14 @@ if (args.includes('--write')) {
     throw new Error(`README.md has no ${start} ... ${end} section to update.`);
   writeFileSync(path, readme.replace(pattern, `${start}\n\`\`\`mermaid\n${diagram}\`\`\`\n${end}`));
   console.log('README.md diagram updated');
+  const definitionsPath = join(import.meta.dirname, '..', 'deploy', 'rabbitmq', 'definitions.json');
+  const definitions = JSON.parse(readFileSync(definitionsPath, 'utf8')) as Record<string, unknown>;
+  const { permissions, topic_permissions } = definitionsPermissions(SERVICES);
+  const admin = (definitions.permissions as { user: string }[]).filter((p) => p.user === 'admin');
+  definitions.permissions = [...admin, ...permissions];
+  definitions.topic_permissions = topic_permissions;
+  writeFileSync(definitionsPath, `${JSON.stringify(definitions, null, 2)}\n`);
+  console.log('deploy/rabbitmq/definitions.json permissions updated');
 } else if (args.includes('--mermaid')) {
   process.stdout.write(diagram);
 } else {

@@ -1,6 +1,12 @@
 import { EVENT_FLOWS, EVENT_TYPES, type ServiceName } from '@app/events';
-import { applyTopology, buildTopology, resolveMessagingOptions } from '@app/messaging';
-import { createTestVhost, management, type TestVhost } from '@app/testing';
+import {
+  applySubscription,
+  assertExchanges,
+  buildTopology,
+  definitionsPermissions,
+  resolveMessagingOptions,
+} from '@app/messaging';
+import { brokerAddress, createTestVhost, management, type TestVhost } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqplib from 'amqplib';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +15,7 @@ import { join } from 'node:path';
 
 interface Definitions {
   permissions: { user: string; configure: string; write: string; read: string }[];
+  topic_permissions: { user: string; exchange: string; write: string; read: string }[];
 }
 
 const definitions = JSON.parse(
@@ -24,8 +31,14 @@ const PASSWORD = 'permtest-password';
 
 describe('the broker definitions give each service least privilege', () => {
   let vhost: TestVhost;
+  const { host, port } = brokerAddress();
   const url = (service: ServiceName) =>
-    `amqp://${userOf(service)}:${PASSWORD}@127.0.0.1:5672/${encodeURIComponent(vhost.name)}`;
+    `amqp://${userOf(service)}:${PASSWORD}@${host}:${port}/${encodeURIComponent(vhost.name)}`;
+  const topologyOf = (service: ServiceName) =>
+    buildTopology(
+      resolveMessagingOptions({ service, url: url(service) }),
+      EVENT_TYPES.filter((type) => EVENT_FLOWS[type].consumers.includes(service)),
+    );
 
   beforeAll(async () => {
     vhost = await createTestVhost('permissions');
@@ -38,16 +51,27 @@ describe('the broker definitions give each service least privilege', () => {
         write: permission.write,
         read: permission.read,
       });
+      for (const topic of definitions.topic_permissions.filter((t) => t.user === service)) {
+        await management(
+          'PUT',
+          `/topic-permissions/${encodeURIComponent(vhost.name)}/${userOf(service)}`,
+          { exchange: topic.exchange, write: topic.write, read: topic.read },
+        );
+      }
     }
-    // Each service declares its own topology as its own user, producers first.
+    // Each service declares its own topology as its own user, as the services do at boot:
+    // its exchanges on the publisher channel, then each subscription (which only checks the
+    // producer's exchange).
     for (const service of SERVICES) {
-      const consumed = EVENT_TYPES.filter((type) => EVENT_FLOWS[type].consumers.includes(service));
-      const topology = buildTopology(
-        resolveMessagingOptions({ service, url: url(service) }),
-        consumed,
-      );
       const connection = await amqplib.connect(url(service));
-      await applyTopology(await connection.createChannel(), topology);
+      await assertExchanges(await connection.createChannel(), topologyOf(service));
+      await connection.close();
+    }
+    for (const service of SERVICES) {
+      const topology = topologyOf(service);
+      const connection = await amqplib.connect(url(service));
+      for (const subscription of topology.subscriptions)
+        await applySubscription(await connection.createChannel(), topology, subscription);
       await connection.close();
     }
   });
@@ -83,6 +107,12 @@ describe('the broker definitions give each service least privilege', () => {
   };
   const read = (queue: string) => (channel: amqplib.ConfirmChannel) => channel.get(queue);
 
+  it('are the ones derived from the event catalog (npm run topology -- --write)', () => {
+    const derived = definitionsPermissions(SERVICES);
+    expect(definitions.permissions.filter((p) => p.user !== 'admin')).toEqual(derived.permissions);
+    expect(definitions.topic_permissions).toEqual(derived.topic_permissions);
+  });
+
   it('lets each service declare its topology and publish to its own exchanges', async () => {
     for (const service of SERVICES) {
       expect([service, await attempt(service, publish(`${service}.events`))]).toEqual([
@@ -103,6 +133,25 @@ describe('the broker definitions give each service least privilege', () => {
     expect(await attempt('email', publish('users.events'))).toBe('refused');
     expect(await attempt('users', publish('inventory.retry'))).toBe('refused');
     expect(await attempt('orders', publish('email.dlx'))).toBe('refused');
+  });
+
+  it("refuses a consumer deleting or re-declaring the producers' exchanges it reads", async () => {
+    expect(await attempt('email', (c) => c.deleteExchange('users.events'))).toBe('refused');
+    expect(await attempt('email', (c) => c.assertExchange('users.events', 'fanout'))).toBe(
+      'refused',
+    );
+    expect(await attempt('orders', (c) => c.deleteExchange('inventory.events'))).toBe('refused');
+    expect(await attempt('inventory', (c) => c.deleteExchange('orders.events'))).toBe('refused');
+    // Checking that it exists (what the services do) needs no permission.
+    expect(await attempt('email', (c) => c.checkExchange('users.events'))).toBe('ok');
+  });
+
+  it('lets a consumer bind only the event types it consumes', async () => {
+    const bind = (key: string) => (channel: amqplib.ConfirmChannel) =>
+      channel.bindQueue('inventory.order.placed', 'orders.events', key);
+    expect(await attempt('inventory', bind('#'))).toBe('refused');
+    expect(await attempt('inventory', bind('order.confirmed'))).toBe('refused');
+    expect(await attempt('inventory', bind('order.placed'))).toBe('ok');
   });
 
   it("refuses reading another service's queues", async () => {

@@ -27,3 +27,4 @@ export * from './consumer/event-params.decorator.js';
 export * from './operations/dead-letter-tool.js';
 export * from './metrics/messaging-metrics.js';
 export * from './service-module.js';
+export * from './topology/permissions.js';

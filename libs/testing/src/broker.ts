@@ -22,6 +22,15 @@ export const DEFAULT_BROKER: BrokerAccess = {
   credentials: process.env.RABBITMQ_MANAGEMENT_AUTH ?? 'guest:guest',
 };
 
+/** `host` and `port` of a broker's first node (a TCP proxy in front of it, say). */
+export function brokerAddress(broker: BrokerAccess = DEFAULT_BROKER): {
+  host: string;
+  port: number;
+} {
+  const url = new URL(broker.amqpBases[0]!);
+  return { host: url.hostname, port: Number(url.port || 5672) };
+}
+
 /** The management API of the default broker. */
 export const MANAGEMENT_URL = DEFAULT_BROKER.managementUrls[0]!;
 

@@ -1,3 +1,4 @@
+import { EVENT_FLOWS } from '@app/events';
 import { BrokerProbe, createTestVhost, type TestVhost } from './broker.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -12,13 +13,21 @@ export class SuiteFixture {
     readonly probe: BrokerProbe,
   ) {}
 
-  /** Creates the vhost and database (named after `name`) and opens the probe. */
+  /**
+   * Creates the vhost and database (named after `name`) and opens the probe. The producers'
+   * exchanges (`users.events`, `orders.events`, `inventory.events`) are declared as their
+   * services would at boot, since a consumer only checks that they exist.
+   */
   static async create(name: string): Promise<SuiteFixture> {
     const vhost = await createTestVhost(name);
     let database: TestDatabase | undefined;
     try {
       database = await createTestDatabase(name);
-      return new SuiteFixture(vhost, database, await BrokerProbe.open(vhost.url));
+      const probe = await BrokerProbe.open(vhost.url);
+      const producers = new Set(Object.values(EVENT_FLOWS).map((flow) => flow.producer));
+      for (const producer of producers)
+        await probe.channel.assertExchange(`${producer}.events`, 'topic', { durable: true });
+      return new SuiteFixture(vhost, database, probe);
     } catch (error) {
       await database?.dispose();
       await vhost.dispose();

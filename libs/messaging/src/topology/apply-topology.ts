@@ -1,8 +1,8 @@
 import { type Channel } from 'amqplib';
 import { TopologyMismatchError } from '../errors.js';
-import { type Topology } from './topology.js';
+import { type Subscription, type Topology } from './topology.js';
 
-/** Declares exchanges (durable). Idempotent: runs on every (re)connect. */
+/** Declares the service's own exchanges (durable). Idempotent: runs on every (re)connect. */
 export async function assertExchanges(channel: Channel, topology: Topology): Promise<void> {
   for (const exchange of topology.exchanges) {
     await channel.assertExchange(exchange.name, exchange.type, {
@@ -12,9 +12,18 @@ export async function assertExchanges(channel: Channel, topology: Topology): Pro
   }
 }
 
-/** Declares queues (durable) with their arguments; a mismatch names the argument. */
-export async function assertQueues(channel: Channel, topology: Topology): Promise<void> {
-  for (const queue of topology.queues) {
+/**
+ * Checks that a producer's exchange exists, without declaring it: a consumer needs no
+ * configure permission on another service's exchange, so it can neither delete nor re-declare
+ * it. A missing one fails the channel with 404, and the channel tries again later.
+ */
+export async function checkSourceExchange(channel: Channel, exchange: string): Promise<void> {
+  await channel.checkExchange(exchange);
+}
+
+/** Declares a subscription's queues (durable) with their arguments; a mismatch names the argument. */
+export async function assertQueues(channel: Channel, subscription: Subscription): Promise<void> {
+  for (const queue of subscription.queues) {
     try {
       await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
     } catch (error) {
@@ -23,18 +32,35 @@ export async function assertQueues(channel: Channel, topology: Topology): Promis
   }
 }
 
-/** Binds every queue to its exchange and routing key. */
-export async function applyBindings(channel: Channel, topology: Topology): Promise<void> {
-  for (const binding of topology.bindings) {
+/** Binds a subscription's queues to their exchanges and routing keys. */
+export async function applyBindings(channel: Channel, subscription: Subscription): Promise<void> {
+  for (const binding of subscription.bindings) {
     await channel.bindQueue(binding.queue, binding.exchange, binding.routingKey);
   }
 }
 
-/** The three steps, in order. */
+/**
+ * One subscription, on the channel that consumes it: its producer's exchange checked, the
+ * service's own exchanges declared (its wait and dead-letter queues are bound to them), its
+ * queues declared and bound.
+ */
+export async function applySubscription(
+  channel: Channel,
+  topology: Topology,
+  subscription: Subscription,
+): Promise<void> {
+  if (subscription.sourceExchange !== topology.eventsExchange)
+    await checkSourceExchange(channel, subscription.sourceExchange);
+  await assertExchanges(channel, topology);
+  await assertQueues(channel, subscription);
+  await applyBindings(channel, subscription);
+}
+
+/** The whole topology on one channel (tools, tests, benchmarks), in the order the services use. */
 export async function applyTopology(channel: Channel, topology: Topology): Promise<void> {
   await assertExchanges(channel, topology);
-  await assertQueues(channel, topology);
-  await applyBindings(channel, topology);
+  for (const subscription of topology.subscriptions)
+    await applySubscription(channel, topology, subscription);
 }
 
 function asMismatch(error: unknown, queue: string): Error {

@@ -24,9 +24,14 @@ export interface BindingSpec {
 export interface Subscription {
   type: EventType;
   queue: string;
+  /** The producer's exchange the queue is bound to (checked, never declared, by the consumer). */
+  sourceExchange: string;
   /** Wait queues, shortest delay first: retry level n is `waitQueues[n]`. */
   waitQueues: readonly { name: string; delayMs: number }[];
   deadLetterQueue: string;
+  /** The queues and bindings of this subscription alone (declared on its own channel). */
+  queues: QueueSpec[];
+  bindings: BindingSpec[];
 }
 
 /** Everything one service declares on the broker, as data. */
@@ -35,7 +40,11 @@ export interface Topology {
   eventsExchange: string;
   retryExchange: string;
   deadLetterExchange: string;
+  /** The service's own exchanges: the only ones it declares. */
   exchanges: ExchangeSpec[];
+  /** The producers' exchanges it consumes from: checked passively, so it cannot change them. */
+  sourceExchanges: ExchangeSpec[];
+  /** Every queue and binding of every subscription. */
   queues: QueueSpec[];
   bindings: BindingSpec[];
   subscriptions: Subscription[];
@@ -70,19 +79,20 @@ export function buildTopology(
   const eventsExchange = `${service}.events`;
   const retryExchange = `${service}.retry`;
   const deadLetterExchange = `${service}.dlx`;
-  const exchanges = new Map<string, ExchangeSpec>([
-    [eventsExchange, { name: eventsExchange, type: 'topic' }],
-    [retryExchange, { name: retryExchange, type: 'direct' }],
-    [deadLetterExchange, { name: deadLetterExchange, type: 'direct' }],
-  ]);
-  const queues: QueueSpec[] = [];
-  const bindings: BindingSpec[] = [];
+  const exchanges: ExchangeSpec[] = [
+    { name: eventsExchange, type: 'topic' },
+    { name: retryExchange, type: 'direct' },
+    { name: deadLetterExchange, type: 'direct' },
+  ];
+  const sources = new Map<string, ExchangeSpec>();
   const subscriptions: Subscription[] = [];
 
   for (const type of [...new Set(consumedTypes)].sort()) {
     const source = exchangeOf(type);
-    exchanges.set(source, { name: source, type: 'topic' });
+    if (source !== eventsExchange) sources.set(source, { name: source, type: 'topic' });
     const queue = queueName(service, type);
+    const queues: QueueSpec[] = [];
+    const bindings: BindingSpec[] = [];
     const mainArguments: Record<string, string | number> =
       options.queueType === 'quorum'
         ? {
@@ -135,7 +145,15 @@ export function buildTopology(
           : { 'x-queue-type': 'classic' },
     });
     bindings.push({ queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: queue });
-    subscriptions.push({ type, queue, waitQueues, deadLetterQueue });
+    subscriptions.push({
+      type,
+      queue,
+      sourceExchange: source,
+      waitQueues,
+      deadLetterQueue,
+      queues,
+      bindings,
+    });
   }
 
   return {
@@ -143,9 +161,10 @@ export function buildTopology(
     eventsExchange,
     retryExchange,
     deadLetterExchange,
-    exchanges: [...exchanges.values()],
-    queues,
-    bindings,
+    exchanges,
+    sourceExchanges: [...sources.values()],
+    queues: subscriptions.flatMap((subscription) => subscription.queues),
+    bindings: subscriptions.flatMap((subscription) => subscription.bindings),
     subscriptions,
   };
 }
