@@ -85,7 +85,7 @@ async function messagingPublish(count: number): Promise<number> {
   const connection = new BrokerConnection(vhost.url, 'bench-publisher');
   connection.start();
   const publisher = new ConfirmedPublisher(connection, topology, 30_000);
-  await publisher.start().waitForConnect();
+  await publisher.start().whenOpen();
   const rate = await windowed(count, (i) => publisher.publish(nextBody(i), { mandatory: true }));
   await publisher.close();
   await connection.close();
@@ -111,7 +111,8 @@ async function transportConsume(count: number): Promise<number> {
   const connection = new BrokerConnection(vhost.url, 'bench-transport');
   connection.start();
   const counter = countTo(count);
-  const channel = connection.createChannel({
+  const channel = connection.channel<Channel>({
+    name: 'bench consumer',
     confirm: false,
     setup: async (ch: Channel) => {
       await ch.prefetch(PREFETCH, false);
@@ -309,7 +310,7 @@ const section = [
   '',
   `Where the pipeline's time goes: decoding one message (JSON parse, envelope and payload validation with Ajv) takes ${decodeUs.toFixed(1)} µs here, ${((decodeUs / (1e6 / m['consume libs/messaging (pipeline, no database)']!)) * 100).toFixed(0)}% of the pipeline's ${(1e6 / m['consume libs/messaging (pipeline, no database)']!).toFixed(0)} µs per message; the rest is the per-message promises of the isolation lock, the per-subject chain, the handler invocation and tracing context, and the ack. With the inbox, the PostgreSQL transaction dominates (${(1e6 / m['consume libs/messaging (full pipeline with inbox)']!).toFixed(0)} µs per message at the prefetch's concurrency).`,
   '',
-  'Rows: *publish* is publish-with-confirms (`mandatory`, persistent) until every confirm is in. *consume raw* acks each message as it arrives; *consume libs/messaging (transport)* does the same through the reconnecting channel of libs/messaging (amqp-connection-manager), the transport alone. *pipeline, no database* is the libs/messaging consumer with envelope parsing, version check, Ajv validation, per-subject ordering and ack, and a no-op handler run without a transaction. *full pipeline with inbox* adds, per message, a PostgreSQL transaction with the inbox insert (`ON CONFLICT DO NOTHING`) and `statement_timeout` in one statement: with the pool settings of the services (pipeline mode: BEGIN travels with that statement; prepared statements), that is two round trips (the statement, then COMMIT) and an fsync per message, which is where its time goes. *outbox commits* are transactions of one outbox insert each, from 8 concurrent writers, without and with `pg_notify` (the cost LISTEN/NOTIFY wake-ups would add to every business transaction).',
+  'Rows: *publish* is publish-with-confirms (`mandatory`, persistent) until every confirm is in. *consume raw* acks each message as it arrives; *consume libs/messaging (transport)* does the same through the reconnecting channel of libs/messaging (BrokerConnection and SupervisedChannel over amqplib), the transport alone. *pipeline, no database* is the libs/messaging consumer with envelope parsing, version check, Ajv validation, per-subject ordering and ack, and a no-op handler run without a transaction. *full pipeline with inbox* adds, per message, a PostgreSQL transaction with the inbox insert (`ON CONFLICT DO NOTHING`) and `statement_timeout` in one statement: with the pool settings of the services (pipeline mode: BEGIN travels with that statement; prepared statements), that is two round trips (the statement, then COMMIT) and an fsync per message, which is where its time goes. *outbox commits* are transactions of one outbox insert each, from 8 concurrent writers, without and with `pg_notify` (the cost LISTEN/NOTIFY wake-ups would add to every business transaction).',
 ].join('\n');
 updateDocSection('messaging', section);
 

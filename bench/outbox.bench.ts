@@ -48,7 +48,7 @@ const setupChannel = await amqplib.connect(vhost.url, { noDelay: true });
 const setup = await setupChannel.createChannel();
 await applyTopology(setup, topology);
 const publisher = new ConfirmedPublisher(connection, buildTopology(options, []), 30_000);
-await publisher.start().waitForConnect();
+await publisher.start().whenOpen();
 const outbox = new Outbox('orders', new EventRegistry({ defaultCurrency: 'EUR' }));
 
 function placed() {

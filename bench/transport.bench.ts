@@ -180,7 +180,7 @@ function messagingContender(url: string, topology: Topology, queueType: QueueTyp
       const connection = new BrokerConnection(url, 'bench-publisher');
       connection.start();
       const publisher = new ConfirmedPublisher(connection, topology, 30_000);
-      await publisher.start().waitForConnect();
+      await publisher.start().whenOpen();
       const rate = await windowed(n, (i) =>
         publisher.publish(toAmqpMessage({ ...template, id: `${i}` }, EXCHANGE), {
           mandatory: true,

@@ -104,7 +104,7 @@ export async function startPipeline(options: {
   const connection = new BrokerConnection(options.options.url, 'bench-pipeline');
   connection.start();
   const publisher = new ConfirmedPublisher(connection, options.topology, 30_000);
-  await publisher.start().waitForConnect();
+  await publisher.start().whenOpen();
   const handlers = new Map([
     [
       'order.placed',

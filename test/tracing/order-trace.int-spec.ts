@@ -1,3 +1,4 @@
+import { MessagingService } from '@app/messaging';
 import { generateJwtKeyPair, JWT_AUDIENCE, JWT_ISSUER, signJwt, startTracing } from '@app/platform';
 import {
   createTestDatabase,
@@ -52,6 +53,11 @@ describe('one trace from POST /orders to the order confirmation', () => {
     await waitFor(
       'the catalog',
       async () => ((await (await fetch(orders.url('/products'))).json()) as unknown[]).length === 6,
+    );
+    // inventory binds its queues once orders has declared orders.events (it only checks that
+    // exchange): until then an order.placed would be returned and published again later.
+    await waitFor('inventory to consume', () =>
+      inventory.app.get(MessagingService).isBrokerReady(),
     );
   });
 

@@ -16,7 +16,14 @@ export function messagingOptionsFrom(config: ServiceConfig): MessagingOptions {
   };
 }
 
-/** Ready while connected to RabbitMQ with the topology declared. */
+/**
+ * Ready while connected to RabbitMQ and consuming every queue. The details name the queues
+ * not consumed (a refused permission, say) and a blocked publisher (an alarm: the service
+ * still consumes and commits, its events wait in the outbox, so that alone is not unready).
+ */
 export function brokerCheck(messaging: MessagingService): ReadinessCheck {
-  return { name: 'broker', check: () => messaging.isBrokerReady() };
+  return {
+    name: 'broker',
+    check: () => ({ up: messaging.isBrokerReady(), details: messaging.brokerDetails() }),
+  };
 }

@@ -41,6 +41,8 @@ export class MessagingService
   readonly registry: EventRegistry;
   readonly outbox: Outbox;
   private topologyData?: Topology;
+  /** Consumers and their acks on one connection, publishes on another: an alarm blocks only the latter. */
+  private consumeConnection?: BrokerConnection;
   private connection?: BrokerConnection;
   private publisher?: ConfirmedPublisher;
   private consumer?: EventConsumer;
@@ -93,11 +95,11 @@ export class MessagingService
     const handlers = this.discovery.discover(this.options.service);
     const byType = groupByType(handlers);
     this.topologyData = buildTopology(this.options, [...byType.keys()]);
-    const connection = new BrokerConnection(
-      this.options.url,
-      `${this.options.service}@${process.pid}`,
-    );
+    const name = `${this.options.service}@${process.pid}`;
+    const connection = new BrokerConnection(this.options.url, `${name} publish`);
+    const consumeConnection = new BrokerConnection(this.options.url, `${name} consume`);
     this.connection = connection;
+    this.consumeConnection = consumeConnection;
     this.publisher = new ConfirmedPublisher(
       connection,
       this.topology,
@@ -109,7 +111,7 @@ export class MessagingService
       this.options.handlerTimeoutMs,
     );
     this.consumer = new EventConsumer(
-      connection,
+      consumeConnection,
       this.publisher,
       this.topology,
       this.registry,
@@ -119,30 +121,38 @@ export class MessagingService
       this.options,
       this.countingEvents,
     );
+    const publisher = this.publisher;
     const relay = new OutboxRelay(
       this.dataSource,
       this.publisher,
-      () => connection.isConnected(),
+      () => publisher.canPublish(),
       DEFAULT_OUTBOX_RELAY_OPTIONS,
       (type) => this.metrics?.onPublished(type),
     );
     this.metrics = messagingMetrics({
       backlog: () => relay.backlog(),
       connected: () => this.isBrokerReady(),
+      blocked: () => connection.blockedReason() !== undefined,
       inFlight: () => this.inFlight(),
     });
     this.relay = relay;
     this.dataSource.subscribers.push(new OutboxCommitHook(() => relay.poke()));
     connection.start();
+    consumeConnection.start();
     const publisherChannel = this.publisher.start();
+    const fatalReported = new Promise<'fatal'>((resolve) => {
+      connection.onFatal(() => resolve('fatal'));
+      consumeConnection.onFatal(() => resolve('fatal'));
+    });
     const outcome = await Promise.race([
-      publisherChannel.waitForConnect().then(() => 'connected' as const),
-      new Promise<'fatal'>((resolve) => connection.onFatal(() => resolve('fatal'))),
+      publisherChannel.whenOpen().then(() => 'connected' as const),
+      fatalReported,
       delay(this.options.connectWaitMs).then(() => 'timeout' as const),
     ]);
-    const fatal = connection.fatalError();
+    const fatal = connection.fatalError() ?? consumeConnection.fatalError();
     if (outcome === 'fatal' && fatal) {
       await connection.close();
+      await consumeConnection.close();
       throw fatal;
     }
     if (outcome === 'timeout') {
@@ -150,18 +160,26 @@ export class MessagingService
         `RabbitMQ not reachable within ${this.options.connectWaitMs} ms; starting not ready, reconnecting in the background`,
       );
     }
-    connection.onFatal((error) => {
+    const stop = (error: Error) => {
       this.logger.error(`Stopping: ${error.message}`);
       process.exitCode = 1;
       process.kill(process.pid, 'SIGTERM');
-    });
+    };
+    connection.onFatal(stop);
+    consumeConnection.onFatal(stop);
     this.logger.log(
       `Handlers: ${handlers.map((h) => `${h.type} -> ${h.name}`).join(', ') || 'none'}; queues: ${this.topology.subscriptions.map((s) => s.queue).join(', ') || 'none'}`,
     );
   }
 
-  onApplicationBootstrap(): void {
+  /**
+   * Starts the consumers and waits (up to `connectWaitMs`) until each has declared its queues
+   * and consumes, so that a service that reports ready has its queues bound; then the relay.
+   */
+  async onApplicationBootstrap(): Promise<void> {
     this.consumer?.start();
+    if (this.consumer && this.connection?.isConnected())
+      await Promise.race([this.consumer.whenConsuming(), delay(this.options.connectWaitMs)]);
     this.relay?.start();
   }
 
@@ -171,12 +189,25 @@ export class MessagingService
     await this.publisher?.drain(this.options.shutdownTimeoutMs);
     await this.publisher?.close();
     await this.connection?.close();
+    await this.consumeConnection?.close();
     this.metrics?.dispose();
   }
 
-  /** Ready when connected to the broker and no fatal error happened. */
+  /** Ready when both connections are up, every queue is consumed and no fatal error happened. */
   isBrokerReady(): boolean {
-    return (this.connection?.isConnected() ?? false) && !this.connection?.fatalError();
+    const connections = [this.connection, this.consumeConnection];
+    return (
+      connections.every((c) => c?.isConnected() && !c.fatalError()) &&
+      (this.consumer?.isConsuming() ?? true)
+    );
+  }
+
+  /** What readiness shows beside up or down: a blocked publisher, queues not consumed. */
+  brokerDetails(): { blocked: string | false; failingQueues: string[] } {
+    return {
+      blocked: this.connection?.blockedReason() ?? false,
+      failingQueues: this.consumer?.failingQueues() ?? [],
+    };
   }
 
   /** The outbox relay, for metrics and tests. */

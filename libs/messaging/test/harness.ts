@@ -1,7 +1,12 @@
 import { createEvent, type EventPayloads } from '@app/events';
 import { type BrokerProbe } from '@app/testing';
 import { PreparingClient } from '@app/platform';
-import { type DynamicModule, type INestApplicationContext, type Provider } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type INestApplicationContext,
+  type LoggerService,
+  type Provider,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -40,6 +45,8 @@ export async function startService(options: {
   messaging?: Partial<MessagingOptions>;
   /** pg pool size (default 10). */
   poolSize?: number;
+  /** Receives the application's log lines (default: errors and warnings to the console). */
+  logger?: LoggerService;
 }): Promise<TestService> {
   const root: DynamicModule = {
     module: class TestRootModule {},
@@ -67,7 +74,9 @@ export async function startService(options: {
     ],
     providers: options.providers ?? [],
   };
-  const app = await NestFactory.createApplicationContext(root, { logger: ['error', 'warn'] });
+  const app = await NestFactory.createApplicationContext(root, {
+    logger: options.logger ?? ['error', 'warn'],
+  });
   app.enableShutdownHooks();
   await app.init();
   const messaging = app.get(MessagingService);
@@ -133,4 +142,41 @@ export async function effects(dataSource: DataSource, handler?: string) {
       : `SELECT * FROM test_effects ORDER BY id`,
     handler ? [handler] : [],
   );
+}
+
+/** A Nest logger that keeps every line (and prints errors and warnings as the default does). */
+export class CapturingLogger implements LoggerService {
+  readonly lines: { level: string; message: string }[] = [];
+
+  log(message: unknown): void {
+    this.keep('log', message);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.keep('error', message);
+    console.error(message, ...rest);
+  }
+  warn(message: unknown): void {
+    this.keep('warn', message);
+    console.warn(message);
+  }
+  debug(message: unknown): void {
+    this.keep('debug', message);
+  }
+  verbose(message: unknown): void {
+    this.keep('verbose', message);
+  }
+
+  /** Lines of `level` matching `pattern`. */
+  matching(pattern: RegExp, level?: string): string[] {
+    return this.lines
+      .filter((line) => (!level || line.level === level) && pattern.test(line.message))
+      .map((line) => line.message);
+  }
+
+  private keep(level: string, message: unknown): void {
+    this.lines.push({
+      level,
+      message: message instanceof Error ? message.message : String(message),
+    });
+  }
 }

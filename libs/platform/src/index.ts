@@ -19,3 +19,4 @@ export * from './metrics/metrics.controller.js';
 export * from './metrics/metrics.js';
 export * from './tracing/tracing.js';
 export * from './tracing/tracing.middleware.js';
+export * from './concurrency/semaphore.js';

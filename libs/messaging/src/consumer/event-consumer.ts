@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { type DecodedEvent, type EventRegistry, UnknownEventTypeError } from '@app/events';
 import { contextFrom, inSpan, SpanKind, withLogContext } from '@app/platform';
 import { Logger } from '@nestjs/common';
-import { type ChannelWrapper } from 'amqp-connection-manager';
-import { type Channel, type ConsumeMessage } from 'amqplib';
+import { type Channel, type ConsumeMessage, type MessagePropertyHeaders } from 'amqplib';
 import { type BrokerConnection } from '../connection/broker-connection.js';
-import { asError, TopologyMismatchError } from '../errors.js';
+import { type SupervisedChannel } from '../connection/supervised-channel.js';
+import { asError } from '../errors.js';
 import { type HandlerRunner } from '../inbox/transactional-runner.js';
 import { type ResolvedMessagingOptions } from '../messaging.options.js';
 import { type ConfirmedPublisher } from '../publisher/confirmed-publisher.js';
-import { applyTopology } from '../topology/apply-topology.js';
+import { applySubscription } from '../topology/apply-topology.js';
 import { type Subscription, type Topology } from '../topology/topology.js';
 import { type CrashSuspects } from './crash-suspects.js';
 import { type DeliveryInfo } from './event-context.js';
@@ -39,19 +39,32 @@ export interface ConsumerEvents {
   onDeadLettered?(queue: string, type: string, exceptionType: ExceptionType): void;
 }
 
+/** One message received on one channel for one subscription, as it travels the pipeline. */
+interface Delivery {
+  channel: Channel;
+  subscription: Subscription;
+  message: ConsumeMessage;
+  /** The retry level it is at (`x-retry-count`). */
+  retryCount: number;
+}
+
 /**
  * Consumes the service's queues with manual acks: parse -> upcast -> validate -> handle in a
- * transaction with the inbox row -> ack. A failure is routed by `classifyFailure`: to the next
- * wait queue (`<service>.retry`, keyed by the wait queue) or to the DLQ (`<service>.dlx`, keyed
- * by the origin queue), published with confirms before the original is acked. A redelivered
- * message runs alone; if its consumer dies during that run it is the crash suspect and moves to
- * the next retry level before it runs again (see `CrashSuspects`). Messages of one subject run
- * one at a time, in arrival order; different subjects run concurrently.
+ * transaction with the inbox row -> ack. Each queue has a supervised channel of its own: a
+ * channel error (a refused permission, a deleted queue) stops that queue only, and it is
+ * opened again with a back-off while the others consume on. A failure is routed by
+ * `classifyFailure`: to the next wait queue (`<service>.retry`, keyed by the wait queue) or to
+ * the DLQ (`<service>.dlx`, keyed by the origin queue), published with confirms before the
+ * original is acked. A redelivered message runs alone; if its consumer dies during that run it
+ * is the crash suspect and moves to the next retry level before it runs again (see
+ * `CrashSuspects`). Messages of one subject run one at a time, in arrival order; different
+ * subjects run concurrently.
  */
 export class EventConsumer {
   private readonly logger = new Logger(EventConsumer.name);
-  private channel?: ChannelWrapper;
-  private readonly consumerTags = new Map<Channel, string[]>();
+  private readonly channels: SupervisedChannel<Channel>[] = [];
+  /** The consumer tag of each live channel; a channel that closed is no longer here. */
+  private readonly consumers = new Map<Channel, string>();
   private readonly closedChannels = new WeakSet<Channel>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly chains = new Map<string, Promise<void>>();
@@ -70,58 +83,79 @@ export class EventConsumer {
     private readonly events: ConsumerEvents = {},
   ) {}
 
-  /** Opens the consumer channel; its setup declares the topology and consumes every queue. */
+  /** Opens one channel per subscription; each setup declares its queues and consumes. */
   start(): void {
-    if (this.channel || !this.topology.subscriptions.length) return;
-    this.channel = this.connection.createChannel({
-      name: `${this.topology.service}-consumer`,
-      confirm: false,
-      setup: async (channel: Channel) => {
-        channel.once('close', () => this.closedChannels.add(channel));
-        try {
-          await applyTopology(channel, this.topology);
-        } catch (error) {
-          // Only a mismatch is fatal; anything else (a closed channel) is retried on reconnect.
-          if (error instanceof TopologyMismatchError) this.connection.reportFatal(error);
-          throw error;
-        }
-        if (this.stopping) return;
-        const tags: string[] = [];
-        for (const subscription of this.topology.subscriptions) {
+    if (this.channels.length) return;
+    for (const subscription of this.topology.subscriptions) {
+      const supervised: SupervisedChannel<Channel> = this.connection.channel<Channel>({
+        name: `${this.topology.service} consumer of ${subscription.queue}`,
+        confirm: false,
+        setup: async (channel) => {
+          await applySubscription(channel, this.topology, subscription);
+          if (this.stopping) return;
           await channel.prefetch(this.options.prefetch, false);
           const { consumerTag } = await channel.consume(
             subscription.queue,
-            (message) => this.onDelivery(channel, subscription, message),
+            (message) =>
+              message
+                ? this.onDelivery(channel, subscription, message)
+                : this.onCancelled(supervised, subscription),
             { noAck: false },
           );
-          tags.push(consumerTag);
-        }
-        this.consumerTags.set(channel, tags);
-      },
-    });
-    this.channel.on('error', (error: Error) =>
-      this.logger.warn(`Consumer channel setup failed: ${error.message}`),
-    );
+          this.consumers.set(channel, consumerTag);
+        },
+        onClose: (channel) => {
+          // The broker requeues what this channel held: none of it may be settled later.
+          this.closedChannels.add(channel);
+          this.consumers.delete(channel);
+        },
+      });
+      this.channels.push(supervised);
+    }
   }
 
-  /** Stops consuming, lets running handlers finish (bounded), requeues what had not started. */
+  /** True once every subscription's channel is open and consuming. */
+  isConsuming(): boolean {
+    return this.channels.every((channel) => channel.current() !== undefined);
+  }
+
+  /** Resolves once every subscription's channel has opened. */
+  async whenConsuming(): Promise<void> {
+    await Promise.all(this.channels.map((channel) => channel.whenOpen()));
+  }
+
+  /** The queues whose channel is not open now (a permission refused, a queue deleted...). */
+  failingQueues(): string[] {
+    return this.topology.subscriptions
+      .filter((_, index) => this.channels[index]!.current() === undefined)
+      .map((subscription) => subscription.queue);
+  }
+
+  /**
+   * Stops consuming, then handles what was already received (bounded by
+   * `shutdownTimeoutMs`): a message requeued at shutdown counts as a delivery against the
+   * quorum queue's delivery limit, so a rolling deploy would otherwise wear it down. What is
+   * still running at the deadline is requeued by the broker when the channel closes.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const [channel, tags] of this.consumerTags) {
-      if (this.closedChannels.has(channel)) continue;
-      for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
+    for (const [channel, tag] of [...this.consumers]) {
+      await channel.cancel(tag).catch(() => undefined);
     }
     const deadline = Date.now() + this.options.shutdownTimeoutMs;
+    const pending = this.inFlight.size;
     while (this.inFlight.size && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.inFlight]), sleep(deadline - Date.now())]);
     }
     if (this.inFlight.size) {
       this.logger.warn(
-        `${this.inFlight.size} handler(s) still running at shutdown; the broker will redeliver them`,
+        `${this.inFlight.size} of ${pending} received message(s) still running at shutdown; the broker will redeliver them`,
       );
+    } else if (pending) {
+      this.logger.log(`Handled the ${pending} message(s) received before the shutdown`);
     }
-    await this.channel?.close();
-    this.channel = undefined;
+    for (const channel of this.channels) await this.connection.closeChannel(channel);
+    this.channels.length = 0;
   }
 
   /** Messages being handled or waiting behind their subject. */
@@ -129,94 +163,85 @@ export class EventConsumer {
     return this.inFlight.size;
   }
 
-  private onDelivery(
-    channel: Channel,
-    subscription: Subscription,
-    message: ConsumeMessage | null,
-  ): void {
-    if (!message) {
-      this.logger.error(
-        `RabbitMQ cancelled the consumer of ${subscription.queue} (queue deleted?); reconnecting`,
-      );
-      return;
-    }
+  /** The broker cancelled the consumer (its queue was deleted): declare and consume again. */
+  private onCancelled(channel: SupervisedChannel<Channel>, subscription: Subscription): void {
+    if (this.stopping) return;
+    this.logger.warn(
+      `RabbitMQ cancelled the consumer of ${subscription.queue} (the queue was deleted, or its node left the cluster); declaring the queue again and consuming from it anew`,
+    );
+    channel.reopen(`the broker cancelled the consumer of ${subscription.queue}`);
+  }
+
+  private onDelivery(channel: Channel, subscription: Subscription, message: ConsumeMessage): void {
+    const delivery: Delivery = {
+      channel,
+      subscription,
+      message,
+      retryCount: retryCountOf(message.properties.headers),
+    };
     if (this.stopping) {
-      this.settle(channel, message, 'requeue');
+      // Sent before the cancel reached the broker: not started, handed straight back.
+      this.settle(delivery, 'requeue');
       return;
     }
-    const task = this.route(channel, subscription, message);
+    const task = this.route(delivery);
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
   }
 
-  private async route(
-    channel: Channel,
-    subscription: Subscription,
-    message: ConsumeMessage,
-  ): Promise<void> {
-    const retryCount = retryCountOf(message.properties.headers);
+  private async route(delivery: Delivery): Promise<void> {
+    const { message } = delivery;
     if (!message.fields.redelivered) {
-      return this.lock.shared(() => this.process(channel, subscription, message, retryCount));
+      return this.lock.shared(() => this.process(delivery));
     }
     const deliveries = Number(message.properties.headers?.[Headers.deliveryCount] ?? 0);
     if (deliveries >= this.options.deliveryLimit - 1) {
       const error = new CrashSuspectError(
         `Delivered ${deliveries + 1} times without an outcome; the queue's delivery limit is ${this.options.deliveryLimit}`,
       );
-      return this.fail(channel, subscription, message, error, retryCount, 'delivery-limit');
+      return this.fail(delivery, error, 'delivery-limit');
     }
-    return this.lock.exclusive(() => this.runAlone(channel, subscription, message, retryCount));
+    return this.lock.exclusive(() => this.runAlone(delivery));
   }
 
   /** A redelivered message runs alone under a committed marker; a surviving marker convicts it. */
-  private async runAlone(
-    channel: Channel,
-    subscription: Subscription,
-    message: ConsumeMessage,
-    retryCount: number,
-  ): Promise<void> {
-    if (this.stopping) return this.settle(channel, message, 'requeue');
-    const id = messageKey(message);
+  private async runAlone(delivery: Delivery): Promise<void> {
+    const queue = delivery.subscription.queue;
+    const id = messageKey(delivery.message);
     try {
-      if (await this.suspects.crashedWhileRunning(subscription.queue, id)) {
-        await this.suspects.clear(subscription.queue, id);
+      if (await this.suspects.crashedWhileRunning(queue, id)) {
+        await this.suspects.clear(queue, id);
         const error = new CrashSuspectError(
           'The consumer died while running this message alone (crash suspect); moved to the next retry level before running again',
         );
-        return this.fail(channel, subscription, message, error, retryCount);
+        return this.fail(delivery, error);
       }
-      await this.suspects.markRunning(subscription.queue, id);
+      await this.suspects.markRunning(queue, id);
     } catch (error) {
-      return this.fail(channel, subscription, message, error, retryCount);
+      return this.fail(delivery, error);
     }
-    await this.process(channel, subscription, message, retryCount);
-    await this.suspects.clear(subscription.queue, id).catch((error: Error) => {
-      this.logger.warn(`Cannot clear the crash marker of ${id}: ${error.message}`);
+    await this.process(delivery);
+    await this.suspects.clear(queue, id).catch((error: unknown) => {
+      this.logger.warn(`Cannot clear the crash marker of ${id}: ${asError(error).message}`);
     });
   }
 
-  private async process(
-    channel: Channel,
-    subscription: Subscription,
-    message: ConsumeMessage,
-    retryCount: number,
-  ): Promise<void> {
+  private async process(delivery: Delivery): Promise<void> {
+    const { subscription } = delivery;
     let event: DecodedEvent;
     try {
-      event = this.registry.decode(message.content);
+      event = this.registry.decode(delivery.message.content);
       if (event.type !== subscription.type) {
         throw new UnknownEventTypeError(
           `Queue ${subscription.queue} has no handler for ${event.type}; it only handles ${subscription.type}.`,
         );
       }
     } catch (error) {
-      return this.fail(channel, subscription, message, error, retryCount);
+      return this.fail(delivery, error);
     }
     const key = event.envelope.subject ?? event.envelope.id;
     const previous = this.chains.get(key) ?? Promise.resolve();
-    const next = previous.then(() =>
-      this.handle(channel, subscription, message, event, retryCount),
-    );
+    const next = previous.then(() => this.handle(delivery, event));
     this.chains.set(key, next);
     try {
       await next;
@@ -225,18 +250,12 @@ export class EventConsumer {
     }
   }
 
-  private async handle(
-    channel: Channel,
-    subscription: Subscription,
-    message: ConsumeMessage,
-    event: DecodedEvent,
-    retryCount: number,
-  ): Promise<void> {
-    if (this.stopping) return this.settle(channel, message, 'requeue');
-    const delivery: DeliveryInfo = {
+  private async handle(delivery: Delivery, event: DecodedEvent): Promise<void> {
+    const { subscription, message } = delivery;
+    const info: DeliveryInfo = {
       queue: subscription.queue,
       messageId: event.envelope.id,
-      retryCount,
+      retryCount: delivery.retryCount,
       redelivered: message.fields.redelivered,
     };
     const started = performance.now();
@@ -269,7 +288,7 @@ export class EventConsumer {
               { attributes: { 'messaging.consumer.group.name': handler.name } },
               () =>
                 withLogContext(logContext, () =>
-                  this.runner.run(handler.name, event, delivery, (context) =>
+                  this.runner.run(handler.name, event, info, (context) =>
                     handler.invoke(event, context),
                   ),
                 ),
@@ -284,81 +303,69 @@ export class EventConsumer {
         },
       );
     } catch (error) {
-      return this.fail(channel, subscription, message, error, retryCount);
+      return this.fail(delivery, error);
     }
     const ms = performance.now() - started;
     this.events.onHandled?.(subscription.queue, event.type, ms);
-    this.settle(channel, message, 'ack');
+    this.settle(delivery, 'ack');
     withLogContext(logContext, () =>
       this.logger.log(`Handled ${event.type} from ${subscription.queue} in ${ms.toFixed(1)} ms`),
     );
   }
 
-  private async fail(
-    channel: Channel,
-    subscription: Subscription,
-    message: ConsumeMessage,
-    thrown: unknown,
-    retryCount: number,
-    forced?: ExceptionType,
-  ): Promise<void> {
+  private async fail(delivery: Delivery, thrown: unknown, forced?: ExceptionType): Promise<void> {
     // Whatever was thrown (`throw undefined` included) becomes an Error once, here: the code
     // below reads its message after the retry or dead-letter copy is confirmed, and a second
     // failure there would requeue the original and publish another copy on every redelivery.
     const error = asError(thrown);
+    const { subscription, message, retryCount } = delivery;
     const outcome = forced
       ? ({ kind: 'dead-letter', exceptionType: forced } as const)
       : classifyFailure(error, retryCount, subscription);
     const origin = originOf(message.properties.headers, message.fields);
-    const { headers: _headers, ...properties } = message.properties;
-    const context = `${subscription.queue} ${String(message.properties.type ?? '?')} ${String(message.properties.messageId ?? '?')} correlationId=${String(message.properties.correlationId ?? '-')}`;
+    const { headers, ...properties } = message.properties;
+    const type = String(message.properties.type ?? '?');
+    const context = `${subscription.queue} ${type} ${String(message.properties.messageId ?? '?')} correlationId=${String(message.properties.correlationId ?? '-')}`;
+    const copy = (exchange: string, routingKey: string, copyHeaders: MessagePropertyHeaders) =>
+      this.publisher.publish(
+        {
+          exchange,
+          routingKey,
+          body: message.content,
+          properties: {
+            ...properties,
+            messageId: String(properties.messageId ?? ''),
+            persistent: true,
+            headers: copyHeaders,
+          },
+        },
+        { mandatory: true },
+      );
     try {
       if (outcome.kind === 'retry') {
-        await this.publisher.publish(
-          {
-            exchange: this.topology.retryExchange,
-            routingKey: outcome.waitQueue,
-            body: message.content,
-            properties: {
-              ...properties,
-              messageId: String(properties.messageId ?? ''),
-              persistent: true,
-              headers: retryHeaders(message.properties.headers, origin, outcome.level, error),
-            },
-          },
-          { mandatory: true },
+        await copy(
+          this.topology.retryExchange,
+          outcome.waitQueue,
+          retryHeaders(headers, origin, outcome.level, error),
         );
-        this.events.onRetried?.(subscription.queue, String(message.properties.type), outcome.level);
+        this.events.onRetried?.(subscription.queue, type, outcome.level);
         this.logger.warn(
           `Retry ${outcome.level}/${subscription.waitQueues.length} in ${outcome.delayMs} ms: ${context}: ${error.message}`,
         );
       } else {
-        await this.publisher.publish(
-          {
-            exchange: this.topology.deadLetterExchange,
-            routingKey: subscription.queue,
-            body: message.content,
-            properties: {
-              ...properties,
-              messageId: String(properties.messageId ?? ''),
-              persistent: true,
-              headers: deadLetterHeaders(
-                message.properties.headers,
-                origin,
-                subscription.queue,
-                outcome.exceptionType,
-                error,
-                retryCount,
-              ),
-            },
-          },
-          { mandatory: true },
-        );
-        this.events.onDeadLettered?.(
+        await copy(
+          this.topology.deadLetterExchange,
           subscription.queue,
-          String(message.properties.type),
-          outcome.exceptionType,
+          deadLetterHeaders(
+            headers,
+            origin,
+            subscription.queue,
+            outcome.exceptionType,
+            error,
+            retryCount,
+          ),
         );
+        this.events.onDeadLettered?.(subscription.queue, type, outcome.exceptionType);
         this.logger.error(
           `Dead-lettered (${outcome.exceptionType}) to ${subscription.deadLetterQueue}: ${context}: ${error.message}`,
         );
@@ -367,12 +374,12 @@ export class EventConsumer {
       // The failure could not be recorded; hand the message back. Its redelivery is a crash
       // suspect and the broker's delivery limit bounds the loop.
       this.logger.error(`Cannot move ${context} after a failure: ${asError(publishError).message}`);
-      return this.settle(channel, message, 'requeue');
+      return this.settle(delivery, 'requeue');
     }
-    this.settle(channel, message, 'ack');
+    this.settle(delivery, 'ack');
   }
 
-  private settle(channel: Channel, message: ConsumeMessage, how: 'ack' | 'requeue'): void {
+  private settle({ channel, message }: Delivery, how: 'ack' | 'requeue'): void {
     if (this.closedChannels.has(channel)) return; // the broker requeued it with the channel
     try {
       if (how === 'ack') channel.ack(message);

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { type Subscription } from '../topology/topology.js';
 import { classifyFailure, deadLetterHeaders, originOf, retryHeaders } from './failure-policy.js';
 
-const subscription: Subscription = {
+const subscription: Pick<Subscription, 'type' | 'queue' | 'deadLetterQueue' | 'waitQueues'> = {
   type: 'order.placed',
   queue: 'inventory.order.placed',
   deadLetterQueue: 'inventory.order.placed.dlq',

@@ -35,7 +35,7 @@ export type FailureOutcome =
 export function classifyFailure(
   error: unknown,
   retryCount: number,
-  subscription: Subscription,
+  subscription: Pick<Subscription, 'waitQueues'>,
 ): FailureOutcome {
   if (error instanceof EventContractError)
     return { kind: 'dead-letter', exceptionType: error.exceptionType };

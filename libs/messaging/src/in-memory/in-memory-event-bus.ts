@@ -117,7 +117,7 @@ export class InMemoryEventBus {
   ): Promise<void> {
     const key = `${handler.name}:${event.envelope.id}`;
     if (this.seen.has(key)) return;
-    const subscription: Subscription = {
+    const subscription: Pick<Subscription, 'type' | 'queue' | 'deadLetterQueue' | 'waitQueues'> = {
       type: event.type,
       queue: handler.name,
       deadLetterQueue: `${handler.name}.dlq`,

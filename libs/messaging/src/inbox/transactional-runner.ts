@@ -1,5 +1,5 @@
 import { type DecodedEvent, type EventType } from '@app/events';
-import { assertTransactionOpen, traceparentOf, transaction } from '@app/platform';
+import { assertTransactionOpen, Semaphore, traceparentOf, transaction } from '@app/platform';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { HandlerTimeoutError } from '../errors.js';
 import { type DeliveryInfo, type EventContext } from '../consumer/event-context.js';
@@ -23,27 +23,6 @@ export function handlerConcurrencyFor(poolSize: number): number {
 /** pg's pool size of a DataSource (`extra.max`, pg's default 10). */
 function poolSizeOf(dataSource: DataSource): number {
   return (dataSource.options as { extra?: { max?: number } }).extra?.max ?? 10;
-}
-
-/** A counting semaphore: `acquire` resolves when one of `permits` is free. */
-class Semaphore {
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private permits: number) {}
-
-  async acquire(): Promise<void> {
-    if (this.permits > 0) {
-      this.permits -= 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.permits += 1;
-  }
 }
 
 /** Runs a handler for an event; `TransactionalRunner` is the production one. */

@@ -59,6 +59,14 @@ gauge('messaging_broker_connected', '1 while connected to RabbitMQ', function ()
   this.set([...connectedSources].every((connected) => connected()) ? 1 : 0);
 });
 
+const blockedSources = new Set<() => boolean>();
+gauge(
+  'messaging_broker_blocked',
+  '1 while RabbitMQ blocks publishing (a memory or disk alarm)',
+  function () {
+    this.set([...blockedSources].some((blocked) => blocked()) ? 1 : 0);
+  },
+);
 const inFlightSources = new Set<() => number>();
 gauge(
   'messaging_deliveries_in_flight',
@@ -72,10 +80,12 @@ gauge(
 export function messagingMetrics(sources: {
   backlog: () => Promise<{ pending: number; oldestAgeMs: number }>;
   connected: () => boolean;
+  blocked: () => boolean;
   inFlight: () => number;
 }): { consumer: Required<ConsumerEvents>; onPublished(type: string): void; dispose(): void } {
   backlogSources.add(sources.backlog);
   connectedSources.add(sources.connected);
+  blockedSources.add(sources.blocked);
   inFlightSources.add(sources.inFlight);
   return {
     consumer: {
@@ -92,6 +102,7 @@ export function messagingMetrics(sources: {
     dispose: () => {
       backlogSources.delete(sources.backlog);
       connectedSources.delete(sources.connected);
+      blockedSources.delete(sources.blocked);
       inFlightSources.delete(sources.inFlight);
     },
   };

@@ -22,6 +22,12 @@ export interface OutboxRelayOptions {
   inboxRetentionMs: number;
   /** How often the retention clean-up runs. */
   cleanupIntervalMs: number;
+  /**
+   * How long the leader keeps the relay lock while it cannot publish (broker lost, channel
+   * down, publishing blocked): then it gives the lock up so a replica that can publish takes
+   * the outbox over.
+   */
+  leaderGraceMs: number;
 }
 
 export const DEFAULT_OUTBOX_RELAY_OPTIONS: OutboxRelayOptions = {
@@ -32,6 +38,7 @@ export const DEFAULT_OUTBOX_RELAY_OPTIONS: OutboxRelayOptions = {
   sentRetentionMs: 24 * 3_600_000,
   inboxRetentionMs: 7 * 24 * 3_600_000,
   cleanupIntervalMs: 60_000,
+  leaderGraceMs: 2_000,
 };
 
 interface PendingRow {
@@ -58,11 +65,14 @@ export class OutboxRelay {
   private wake?: () => void;
   private poked = false;
   private lastCleanup = 0;
+  /** Since when the leader could not publish. */
+  private unableSince?: number;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly publisher: ConfirmedPublisher,
-    private readonly isBrokerConnected: () => boolean,
+    /** True while a publish would be written now (connected, channel open, not blocked). */
+    private readonly canPublish: () => boolean,
     private readonly options: OutboxRelayOptions = DEFAULT_OUTBOX_RELAY_OPTIONS,
     private readonly onPublished?: (type: string) => void,
   ) {}
@@ -110,7 +120,7 @@ export class OutboxRelay {
   async relayOnce(
     db: Pick<DataSource, 'query'> | QueryRunner = this.lockRunner ?? this.dataSource,
   ): Promise<number> {
-    if (!this.isBrokerConnected()) return 0;
+    if (!this.canPublish()) return 0;
     const rows = (await db.query(
       `SELECT position, event_id, type, exchange, mandatory, payload, attempts FROM messaging_outbox
         WHERE sent_at IS NULL AND available_at <= now() ORDER BY position LIMIT $1`,
@@ -192,7 +202,8 @@ export class OutboxRelay {
       this.poked = false;
       let handled = 0;
       try {
-        if (await this.holdLock()) {
+        await this.yieldLockIfUnable();
+        if (this.canPublish() && (await this.holdLock())) {
           handled = await this.relayOnce();
           if (Date.now() - this.lastCleanup > this.options.cleanupIntervalMs) {
             this.lastCleanup = Date.now();
@@ -211,6 +222,25 @@ export class OutboxRelay {
       if (handled < this.options.batchSize && !this.poked)
         await this.sleep(this.options.pollIntervalMs);
     }
+  }
+
+  /**
+   * A leader that cannot publish holds up the outbox for every replica: past the grace it
+   * gives the lock up (and takes it again only once it can publish).
+   */
+  private async yieldLockIfUnable(): Promise<void> {
+    if (!this.lockRunner || this.canPublish()) {
+      this.unableSince = undefined;
+      return;
+    }
+    this.unableSince ??= Date.now();
+    const unableMs = Date.now() - this.unableSince;
+    if (unableMs < this.options.leaderGraceMs) return;
+    this.logger.warn(
+      `This replica cannot publish to RabbitMQ (for ${unableMs} ms): giving the outbox relay lock up, so a replica that can takes the outbox over`,
+    );
+    this.unableSince = undefined;
+    await this.releaseLock();
   }
 
   private async holdLock(): Promise<boolean> {

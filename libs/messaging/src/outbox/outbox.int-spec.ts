@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { management, SuiteFixture, TcpProxy, waitFor } from '@app/testing';
+import { brokerAddress, management, SuiteFixture, TcpProxy, waitFor } from '@app/testing';
 import amqplib from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startService, type TestService } from '../../test/harness.js';
@@ -55,7 +55,8 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
 
   beforeAll(async () => {
     fixture = await SuiteFixture.create('outbox');
-    proxy = await TcpProxy.start('127.0.0.1', 5672);
+    const broker = brokerAddress();
+    proxy = await TcpProxy.start(broker.host, broker.port);
   });
 
   afterEach(async () => {
@@ -276,5 +277,33 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect([first, second].filter((s) => s.messaging.outboxRelay().isLeader())).toHaveLength(1);
+  });
+
+  it('hands the outbox to a connected replica when the leader loses the broker', async () => {
+    const published = await fixture.probe.capture('orders.events');
+    // The leader reaches the broker through the proxy; the other replica directly.
+    const leader = await startOrders(proxy.rewrite(fixture.vhost.url));
+    await waitFor('the first replica to lead', () => leader.messaging.outboxRelay().isLeader());
+    const other = await startOrders();
+    // A queue for order.placed, so its mandatory publishes are routable.
+    const queue = 'handover.order.placed';
+    await fixture.probe.channel.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum' },
+    });
+    await fixture.probe.channel.bindQueue(queue, 'orders.events', 'order.placed');
+    proxy.cut();
+    const cutAt = Date.now();
+    const event = await placeOrder(other);
+    await waitFor(
+      'the other replica to publish the row',
+      () => published.some((p) => (p.body as { id?: string }).id === event.id),
+      { timeoutMs: 30_000, intervalMs: 20 },
+    );
+    // Measured, not asserted (the machine's speed varies): the leader's grace, then a poll.
+    console.log(`outbox handed over ${Date.now() - cutAt} ms after the leader lost the broker`);
+    expect(other.messaging.outboxRelay().isLeader()).toBe(true);
+    expect(leader.messaging.outboxRelay().isLeader()).toBe(false);
+    await fixture.probe.channel.deleteQueue(queue);
   });
 });

@@ -128,7 +128,13 @@ export function loadServiceConfig(
   const config: ServiceConfig = {
     service,
     production,
-    amqpUrl: read('AMQP_URL', DEFAULT_AMQP_URL, url('AMQP_URL', ['amqp:', 'amqps:'])),
+    // One broker, or the nodes of a cluster separated by commas (tried in turn on reconnect).
+    amqpUrl: read('AMQP_URL', DEFAULT_AMQP_URL, (value) =>
+      value
+        .split(',')
+        .map((part) => url('AMQP_URL', ['amqp:', 'amqps:'])(part.trim()))
+        .join(','),
+    ),
     databaseUrl: read(
       'DATABASE_URL',
       `postgres://postgres@127.0.0.1:5432/${service}`,
@@ -196,13 +202,18 @@ export function loadServiceConfig(
   return config;
 }
 
-/** Hides the password of a URL for log lines. */
+/** Hides the password of a URL (or of each URL of a comma-separated list) for log lines. */
 export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
+  return url
+    .split(',')
+    .map((part) => {
+      try {
+        const parsed = new URL(part.trim());
+        if (parsed.password) parsed.password = '***';
+        return parsed.toString();
+      } catch {
+        return part;
+      }
+    })
+    .join(',');
 }

@@ -6,10 +6,13 @@ import {
   HealthIndicatorService,
 } from '@nestjs/terminus';
 
+/** What a readiness check found: up or down, and what else an operator should see. */
+export type ReadinessResult = boolean | { up: boolean; details?: Record<string, unknown> };
+
 /** One dependency readiness depends on. */
 export interface ReadinessCheck {
   name: string;
-  check(): Promise<boolean> | boolean;
+  check(): Promise<ReadinessResult> | ReadinessResult;
 }
 
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
@@ -40,8 +43,9 @@ export class HealthController {
     return this.health.check(
       this.checks.map((readiness) => async () => {
         const indicator = this.indicators.check(readiness.name);
-        const up = await Promise.resolve(readiness.check()).catch(() => false);
-        return up ? indicator.up() : indicator.down();
+        const result = await Promise.resolve(readiness.check()).catch(() => false);
+        const { up, details } = typeof result === 'boolean' ? { up: result, details: {} } : result;
+        return up ? indicator.up(details) : indicator.down(details);
       }),
     );
   }

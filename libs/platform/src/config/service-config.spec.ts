@@ -1,0 +1,23 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadServiceConfig, redact } from './service-config.js';
+
+describe('loadServiceConfig', () => {
+  it('takes AMQP_URL as one broker or the nodes of a cluster, comma-separated', () => {
+    const list = 'amqp://u:p@rabbit-1:5672/v, amqp://u:p@rabbit-2:5672/v';
+    expect(loadServiceConfig('inventory', { AMQP_URL: list }).amqpUrl).toBe(
+      'amqp://u:p@rabbit-1:5672/v,amqp://u:p@rabbit-2:5672/v',
+    );
+  });
+
+  it('names the variable when one node of the list is not an AMQP URL', () => {
+    expect(() =>
+      loadServiceConfig('inventory', { AMQP_URL: 'amqp://rabbit-1:5672,http://rabbit-2' }),
+    ).toThrow('AMQP_URL="http://rabbit-2/" must start with amqp: or amqps://.');
+  });
+
+  it('hides the password of every node of a list', () => {
+    expect(redact('amqp://u:secret@a:5672/v,amqp://u:secret@b:5672/v')).toBe(
+      'amqp://u:***@a:5672/v,amqp://u:***@b:5672/v',
+    );
+  });
+});
