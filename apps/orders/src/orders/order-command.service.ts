@@ -48,8 +48,11 @@ export class OrderCommandService {
   async execute(command: OrderCommand, metadata: CommandMetadata): Promise<OrderState> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await transaction(this.dataSource, (manager) =>
-          this.executeIn(manager, command, metadata),
+        // Bounded like a handler: a request's transaction never holds its locks for long.
+        return await transaction(
+          this.dataSource,
+          (manager) => this.executeIn(manager, command, metadata),
+          { timeoutMs: this.config.handlerTimeoutMs },
         );
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;

@@ -1,5 +1,5 @@
-import { currentLogContext, transaction } from '@app/platform';
-import { BadRequestException, ConflictException, Injectable } from '@nestjs/common';
+import { currentLogContext, SERVICE_CONFIG, type ServiceConfig, transaction } from '@app/platform';
+import { BadRequestException, ConflictException, Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type OrderItem } from '../domain/order.js';
@@ -15,6 +15,7 @@ export class PlaceOrderService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly commands: OrderCommandService,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
   /** `{orderId, status}`; the same key and body returns the same order, another body 409. */
@@ -31,26 +32,30 @@ export class PlaceOrderService {
       .digest('hex');
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await transaction(this.dataSource, async (manager) => {
-          const orderId = randomUUID();
-          if (idempotencyKey !== undefined) {
-            const replay = await this.claimKey(
+        return await transaction(
+          this.dataSource,
+          async (manager) => {
+            const orderId = randomUUID();
+            if (idempotencyKey !== undefined) {
+              const replay = await this.claimKey(
+                manager,
+                userId,
+                idempotencyKey,
+                requestHash,
+                orderId,
+              );
+              if (replay) return replay;
+            }
+            const { items, currency } = await this.price(manager, dto);
+            const state = await this.commands.executeIn(
               manager,
-              userId,
-              idempotencyKey,
-              requestHash,
-              orderId,
+              { type: 'PlaceOrder', orderId, userId, items, currency },
+              { correlationId: currentLogContext()?.correlationId },
             );
-            if (replay) return replay;
-          }
-          const { items, currency } = await this.price(manager, dto);
-          const state = await this.commands.executeIn(
-            manager,
-            { type: 'PlaceOrder', orderId, userId, items, currency },
-            { correlationId: currentLogContext()?.correlationId },
-          );
-          return { orderId, status: state.status };
-        });
+            return { orderId, status: state.status };
+          },
+          { timeoutMs: this.config.handlerTimeoutMs },
+        );
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= 3) throw error;
       }

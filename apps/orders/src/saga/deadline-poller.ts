@@ -1,17 +1,34 @@
-import { transaction, withLogContext } from '@app/platform';
+import { SERVICE_CONFIG, type ServiceConfig, transaction, withLogContext } from '@app/platform';
 import {
   type BeforeApplicationShutdown,
+  Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type OrderCommand } from '../domain/order.js';
+import { OrderError } from '../domain/order-errors.js';
 import { OrderCommandService } from '../orders/order-command.service.js';
 
 /** How often due deadlines are looked for. */
 export const DEADLINE_POLL_MS = 500;
+/** Deadlines applied per poll at most. */
 const BATCH = 50;
+/** A deadline that failed is tried again this much later. */
+const DEADLINE_RETRY_MS = 5_000;
+
+interface Deadline {
+  order_id: string;
+  kind: 'reservation' | 'payment';
+}
+
+/** The command a passed deadline issues. */
+function commandFor({ order_id: orderId, kind }: Deadline): OrderCommand {
+  return kind === 'reservation'
+    ? { type: 'RejectOrder', orderId, reason: 'No reservation outcome in time', shortSkus: [] }
+    : { type: 'CancelOrder', orderId, reason: 'payment-timeout' };
+}
 
 /**
  * Enforces the persisted saga deadlines: a PENDING order with no reservation outcome is
@@ -28,6 +45,7 @@ export class DeadlinePoller implements OnApplicationBootstrap, BeforeApplication
   constructor(
     private readonly dataSource: DataSource,
     private readonly commands: OrderCommandService,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -40,34 +58,74 @@ export class DeadlinePoller implements OnApplicationBootstrap, BeforeApplication
     await this.running;
   }
 
-  /** Applies every due deadline once; returns how many were applied. */
+  /**
+   * Applies due deadlines, each in a transaction of its own: one that fails is set aside (its
+   * due time pushed back) and the others go on. Returns how many were applied.
+   */
   async runOnce(): Promise<number> {
-    return transaction(this.dataSource, async (manager) => {
-      const due = await manager.query<{ order_id: string; kind: 'reservation' | 'payment' }[]>(
-        `SELECT order_id, kind FROM order_deadlines WHERE due_at <= now() ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [BATCH],
+    let applied = 0;
+    for (let i = 0; i < BATCH && !this.stopped; i++) {
+      const outcome = await this.applyNext();
+      if (outcome === 'none') break;
+      if (outcome === 'applied') applied += 1;
+    }
+    return applied;
+  }
+
+  /** Claims the next due deadline (`SKIP LOCKED`: replicas poll safely) and applies it. */
+  private async applyNext(): Promise<'applied' | 'dropped' | 'failed' | 'none'> {
+    let claimed: Deadline | undefined;
+    try {
+      return await transaction(
+        this.dataSource,
+        async (manager) => {
+          [claimed] = await manager.query<Deadline[]>(
+            `SELECT order_id, kind FROM order_deadlines WHERE due_at <= now() ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          );
+          if (!claimed) return 'none';
+          const { order_id: orderId, kind } = claimed;
+          await manager.query(`DELETE FROM order_deadlines WHERE order_id = $1 AND kind = $2`, [
+            orderId,
+            kind,
+          ]);
+          const state = await this.commands.executeIn(manager, commandFor(claimed), {});
+          withLogContext({ subject: orderId }, () =>
+            this.logger.log(`${kind} deadline of order ${orderId} passed: now ${state.status}`),
+          );
+          return 'applied';
+        },
+        { timeoutMs: this.config.handlerTimeoutMs },
       );
-      for (const { order_id: orderId, kind } of due) {
-        const command: OrderCommand =
-          kind === 'reservation'
-            ? {
-                type: 'RejectOrder',
-                orderId,
-                reason: 'No reservation outcome in time',
-                shortSkus: [],
-              }
-            : { type: 'CancelOrder', orderId, reason: 'payment-timeout' };
-        await manager.query(`DELETE FROM order_deadlines WHERE order_id = $1 AND kind = $2`, [
-          orderId,
-          kind,
-        ]);
-        const state = await this.commands.executeIn(manager, command, {});
-        withLogContext({}, () =>
-          this.logger.log(`${kind} deadline of order ${orderId} passed: now ${state.status}`),
-        );
-      }
-      return due.length;
-    });
+    } catch (error) {
+      if (!claimed) throw error;
+      return this.setAside(claimed, error);
+    }
+  }
+
+  /**
+   * A deadline that could not be applied: a domain refusal means there is nothing to enforce
+   * (the order does not exist), so it is dropped; anything else is retried later.
+   */
+  private async setAside(deadline: Deadline, error: unknown): Promise<'dropped' | 'failed'> {
+    const { order_id: orderId, kind } = deadline;
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof OrderError) {
+      await this.dataSource.query(`DELETE FROM order_deadlines WHERE order_id = $1 AND kind = $2`, [
+        orderId,
+        kind,
+      ]);
+      this.logger.warn(`${kind} deadline of order ${orderId} dropped: ${message}`);
+      return 'dropped';
+    }
+    await this.dataSource.query(
+      `UPDATE order_deadlines SET due_at = now() + ($3 || ' milliseconds')::interval
+        WHERE order_id = $1 AND kind = $2`,
+      [orderId, kind, String(DEADLINE_RETRY_MS)],
+    );
+    this.logger.warn(
+      `${kind} deadline of order ${orderId} failed (${message}); retried in ${DEADLINE_RETRY_MS} ms`,
+    );
+    return 'failed';
   }
 
   private schedule(): void {

@@ -94,6 +94,30 @@ describe('orders against PostgreSQL and RabbitMQ', () => {
     });
   });
 
+  it('applies every due deadline when one of them cannot be applied', async () => {
+    // A deadline whose order has no events (ORDER.NOT_FOUND), due before a real one: it must
+    // not hold the others back (a batch in one transaction rolled them all back, for ever).
+    const orphan = randomUUID();
+    await orders!.app
+      .get(DataSource)
+      .query(
+        `INSERT INTO order_deadlines (order_id, kind, due_at) VALUES ($1, 'reservation', now() - interval '1 minute')`,
+        [orphan],
+      );
+    const orderId = await place();
+    await waitFor(
+      'the real order to be rejected by its deadline',
+      async () => (await request(`/orders/${orderId}`)).body.status === 'REJECTED',
+      { timeoutMs: 15_000 },
+    );
+    await waitFor('the orphan deadline to be dropped', async () => {
+      const rows = await orders!.app
+        .get(DataSource)
+        .query<unknown[]>(`SELECT 1 FROM order_deadlines WHERE order_id = $1`, [orphan]);
+      return rows.length === 0;
+    });
+  });
+
   it('ignores a reservation outcome for an order already finished', async () => {
     const orderId = await place();
     await waitFor(

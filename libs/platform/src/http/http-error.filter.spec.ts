@@ -6,6 +6,7 @@ import {
   QueryRunnerProviderAlreadyReleasedError,
 } from 'typeorm';
 import { isDatabaseUnavailable } from '../database/database-unavailable.js';
+import { TransactionTimeoutError } from '../database/pipelining.js';
 import { HttpErrorFilter } from './http-error.filter.js';
 
 function answer(exception: unknown) {
@@ -52,6 +53,8 @@ describe('HttpErrorFilter', () => {
         Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
       ),
       new Error('Client was closed and is not queryable'),
+      // A request's transaction that ran past its time and was abandoned.
+      new TransactionTimeoutError('The transaction did not finish within 30000 ms'),
     ]) {
       const sent = answer(error);
       expect(sent.status).toBe(503);

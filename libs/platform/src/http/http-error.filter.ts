@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { isDatabaseUnavailable } from '../database/database-unavailable.js';
+import { TransactionTimeoutError } from '../database/pipelining.js';
 
 interface ErrorBody {
   statusCode: number;
@@ -81,6 +82,13 @@ export class HttpErrorFilter implements ExceptionFilter {
             ? 'Request body is not valid JSON.'
             : (exception as Error).message;
       return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
+    }
+    if (exception instanceof TransactionTimeoutError) {
+      return {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'The database did not finish the request in time; retry the request in a moment.',
+      };
     }
     if (isDatabaseUnavailable(exception)) {
       return {
