@@ -1,6 +1,6 @@
 import { type DecodedEvent } from '@app/events';
 import { pipelined, together } from '@app/platform';
-import { queryOn, SuiteFixture, waitFor } from '@app/testing';
+import { openTransaction, queryOn, SuiteFixture, waitFor } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,7 @@ import { EventHandler } from '../consumer/event-handler.decorator.js';
 
 /** How a handler misbehaves on its first attempt, by the order's first SKU. */
 type Overrun =
+  | 'fast'
   | 'two-slow-statements'
   | 'pipelined-after-timeout'
   | 'together-after-timeout'
@@ -51,7 +52,7 @@ class OverrunningHandler {
       const nothing: unknown = undefined; // the defect under test: a rejection that is not an Error
       throw nothing;
     }
-    if (attempt > 1) {
+    if (attempt > 1 || how === 'fast') {
       await effect.run();
       return;
     }
@@ -169,6 +170,30 @@ describe('a handler that overruns HANDLER_TIMEOUT', () => {
         )[0]!.n === 0,
       { timeoutMs: 2_500 },
     );
+    await settled(event.id);
+    expect(await effectsOf(event.id)).toHaveLength(1);
+  });
+
+  it("bounds the inbox insert's wait on a peer's open transaction holding the same key", async () => {
+    const event = orderPlaced({ items: [{ sku: 'fast', quantity: 1, unitPriceCents: 100 }] });
+    // As a peer replica would, mid-way through the same event: the inbox row inserted, uncommitted.
+    const peer = await openTransaction(fixture.database.url);
+    await peer.query(`INSERT INTO messaging_inbox (consumer, event_id) VALUES ($1, $2)`, [
+      'inventory:OverrunningHandler.handle',
+      event.id,
+    ]);
+    const retriedBefore = service.messaging.counters.retried;
+    await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
+    try {
+      // The insert waits on the peer's row lock: within the handler's time, it gives up.
+      await waitFor(
+        'a retry instead of an unbounded wait',
+        () => service.messaging.counters.retried > retriedBefore,
+        { timeoutMs: 5_000 },
+      );
+    } finally {
+      await peer.end('rollback');
+    }
     await settled(event.id);
     expect(await effectsOf(event.id)).toHaveLength(1);
   });
