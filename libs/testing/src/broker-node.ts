@@ -55,12 +55,23 @@ export interface BrokerNodeOptions {
   epmdPort?: number;
   /** Extra lines for rabbitmq.conf. */
   config?: string[];
+  /** An advanced.config (Erlang terms) for settings rabbitmq.conf lacks. */
+  advanced?: string;
+  /**
+   * Outlives the process that started it (a CI run's broker): not killed on exit nor swept;
+   * `BrokerNode.stopDetached(name)` stops it.
+   */
+  detached?: boolean;
+  /** Fixed AMQP and management ports (default: free ones). */
+  amqpPort?: number;
+  managementPort?: number;
 }
 
 /** One running (or stopped) RabbitMQ node of a test. */
 export class BrokerNode {
   private process?: ReturnType<typeof spawn>;
   private exited?: Promise<void>;
+  private detached = false;
 
   private constructor(
     readonly name: string,
@@ -85,11 +96,13 @@ export class BrokerNode {
     if (root !== '/') mountProc(root);
     sweepAbandonedNodes(root);
     const id = `${options.prefix}-${randomBytes(3).toString('hex')}`;
-    const [amqpPort, managementPort, distPort] = (await distinctFreePorts(3)) as [
+    const [freeAmqp, freeManagement, distPort] = (await distinctFreePorts(3)) as [
       number,
       number,
       number,
     ];
+    const amqpPort = options.amqpPort ?? freeAmqp;
+    const managementPort = options.managementPort ?? freeManagement;
     const node = new BrokerNode(
       `${id}@localhost`,
       root,
@@ -100,9 +113,27 @@ export class BrokerNode {
       options.cookie ?? randomBytes(16).toString('hex'),
       options.epmdPort ?? (await freePort()),
     );
-    node.prepare(options.config ?? []);
+    node.detached = options.detached ?? false;
+    node.prepare(options.config ?? [], options.advanced ?? '[].');
     await node.launch();
     return node;
+  }
+
+  /** Stops a node started `detached` (by its name prefix's folder) and removes it. */
+  static stopDetached(id: string, root = rabbitRoot()): boolean {
+    const dir = join(root, NODES_DIR, id);
+    if (!existsSync(dir)) return false;
+    const pid = Number(readText(join(dir, 'node.pid')));
+    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    const epmdPort = Number(readText(join(dir, 'epmd.port')));
+    if (epmdPort) stopEpmd(root, epmdPort);
+    rmSync(dir, { recursive: true, force: true });
+    return true;
+  }
+
+  /** The node's folder name (what `stopDetached` takes). */
+  get id(): string {
+    return this.name.split('@')[0]!;
   }
 
   /** How tests reach this node (vhosts, the management API). */
@@ -212,7 +243,7 @@ export class BrokerNode {
     stopEpmd(this.root, this.epmdPort);
   }
 
-  private prepare(config: string[]): void {
+  private prepare(config: string[], advanced: string): void {
     const hostDir = join(this.root, this.dir);
     mkdirSync(join(hostDir, 'mnesia'), { recursive: true });
     mkdirSync(join(hostDir, 'log'), { recursive: true });
@@ -233,7 +264,8 @@ export class BrokerNode {
       ].join('\n'),
     );
     writeFileSync(join(hostDir, 'enabled_plugins'), '[rabbitmq_management].\n');
-    writeFileSync(join(hostDir, 'owner'), String(process.pid));
+    writeFileSync(join(hostDir, 'advanced.config'), `${advanced}\n`);
+    writeFileSync(join(hostDir, 'owner'), this.detached ? 'detached' : String(process.pid));
     writeFileSync(join(hostDir, 'epmd.port'), String(this.epmdPort));
   }
 
@@ -253,7 +285,7 @@ export class BrokerNode {
     this.process = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     writeFileSync(join(hostDir, 'node.pid'), String(child.pid));
-    owned.add(this);
+    if (!this.detached) owned.add(this);
     try {
       await this.waitReady();
     } catch (error) {
@@ -303,6 +335,7 @@ export class BrokerNode {
       RABBITMQ_MNESIA_BASE: `${this.dir}/mnesia`,
       RABBITMQ_LOG_BASE: `${this.dir}/log`,
       RABBITMQ_CONFIG_FILE: `${this.dir}/rabbitmq.conf`,
+      RABBITMQ_ADVANCED_CONFIG_FILE: `${this.dir}/advanced.config`,
       RABBITMQ_ENABLED_PLUGINS_FILE: `${this.dir}/enabled_plugins`,
       RABBITMQ_PID_FILE: `${this.dir}/erlang.pid`,
       ERL_EPMD_PORT: String(this.epmdPort),
@@ -383,7 +416,9 @@ function sweepAbandonedNodes(root: string): void {
   if (!existsSync(base)) return;
   for (const entry of readdirSync(base)) {
     const dir = join(base, entry);
-    const owner = Number(readText(join(dir, 'owner')));
+    const ownerText = readText(join(dir, 'owner'));
+    if (ownerText === 'detached') continue;
+    const owner = Number(ownerText);
     if (owner && alive(owner)) continue;
     const pid = Number(readText(join(dir, 'node.pid')));
     if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
