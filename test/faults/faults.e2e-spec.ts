@@ -19,10 +19,16 @@ describe('fault injection (short variant of npm run test:faults)', () => {
       'duplicated deliveries',
       'reordered deliveries',
       'poison messages',
+      'slow database (inventory)',
+      'inventory down past the deadline',
+      'hanging SMTP server',
+      'relay leader cut off',
+      'broker disk alarm',
+      'missing permission (email)',
     ]);
     expect(result.verdict.findings).toEqual([]);
     expect(result.summary.split('\n').at(-1)).toMatch(
-      /^lost=0 duplicated=0 orders=\d+ faults=8 dead-lettered=\d+$/,
+      /^lost=0 duplicated=0 orders=\d+ faults=14 dead-lettered=\d+$/,
     );
     expect(result.verdict.accepted).toBeGreaterThanOrEqual(SHORT.minOrders);
     expect(result.verdict.deadLettered).toBeGreaterThan(0);

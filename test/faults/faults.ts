@@ -64,7 +64,7 @@ export interface Fault {
  * How long an injection waits for what it caused (a copy skipped, a record made): the copies
  * queue behind the load, so a slow machine takes longer; the wait is bounded, never a verdict.
  */
-const FAULT_WAIT_MS = 120_000;
+export const FAULT_WAIT_MS = 120_000;
 
 /** Resolves when every process answers `/health/ready` (database and, for consumers, broker). */
 export async function allReady(cluster: Cluster, timeoutMs = 120_000): Promise<void> {

@@ -16,6 +16,14 @@ import {
   terminateDatabaseConnections,
 } from './faults.js';
 import { LoadDriver } from './load.js';
+import {
+  brokerAlarm,
+  hangingSmtp,
+  inventoryOutage,
+  missingPermission,
+  relayLeaderCut,
+  slowDatabase,
+} from './slowness.js';
 import { EventTap } from './tap.js';
 import { inFlight, missingEmails, type Phase, type Verdict, verify } from './verify.js';
 
@@ -31,6 +39,13 @@ export interface SuiteOptions {
   duplicates: number;
   reordered: number;
   poisonRounds: number;
+  /** How long each slowness fault lasts. */
+  slowDatabaseMs: number;
+  inventoryDownMs: number;
+  smtpHangMs: number;
+  leaderCutMs: number;
+  alarmMs: number;
+  permissionDeniedMs: number;
   seed: number;
   /** Receives progress lines (default: stdout). */
   log?: (line: string) => void;
@@ -47,6 +62,12 @@ export const FULL: SuiteOptions = {
   duplicates: 60,
   reordered: 12,
   poisonRounds: 3,
+  slowDatabaseMs: 3_000,
+  inventoryDownMs: 8_000,
+  smtpHangMs: 1_500,
+  leaderCutMs: 6_000,
+  alarmMs: 5_000,
+  permissionDeniedMs: 8_000,
   seed: 1,
 };
 
@@ -61,6 +82,12 @@ export const SHORT: SuiteOptions = {
   duplicates: 20,
   reordered: 4,
   poisonRounds: 1,
+  slowDatabaseMs: 3_000,
+  inventoryDownMs: 7_000,
+  smtpHangMs: 1_500,
+  leaderCutMs: 5_000,
+  alarmMs: 4_000,
+  permissionDeniedMs: 6_000,
   seed: 2,
 };
 
@@ -76,6 +103,9 @@ export interface SuiteResult {
 }
 
 const SETTLE_TIMEOUT_MS = 180_000;
+/** The deadlines of the system under test (ORDER_RESERVATION_TIMEOUT, HANDLER_TIMEOUT). */
+const SUITE_RESERVATION_TIMEOUT = '5s';
+const SUITE_HANDLER_TIMEOUT = '2s';
 /** How long everything must stay quiet to count as settled: three times the longest retry delay. */
 const QUIET_MS = 3 * Math.max(...TEST_RETRY_DELAYS_MS);
 
@@ -91,7 +121,17 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
       name: 'faults',
       broker: broker.access,
       replicas: { inventory: 2, email: 2 },
-      env: { ORDER_RESERVATION_TIMEOUT: '30m', ORDER_PAYMENT_TIMEOUT: '30m' },
+      // Per-service broker users, as in compose: the permission fault takes one away.
+      brokerUsers: true,
+      // The relay-leader fault cuts one inventory replica off the broker.
+      brokerProxies: ['inventory'],
+      env: {
+        // Deadlines short enough that the saga's timeout path runs: a reservation that takes
+        // longer than this (an outage, a stall) is rejected and compensated.
+        ORDER_RESERVATION_TIMEOUT: SUITE_RESERVATION_TIMEOUT,
+        ORDER_PAYMENT_TIMEOUT: '30m',
+        HANDLER_TIMEOUT: SUITE_HANDLER_TIMEOUT,
+      },
     });
   } catch (error) {
     await broker.dispose();
@@ -127,6 +167,12 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
       duplicateDeliveries(options.duplicates),
       reorderedDeliveries(options.reordered),
       poisonMessages(options.poisonRounds),
+      slowDatabase(options.slowDatabaseMs),
+      inventoryOutage(options.inventoryDownMs),
+      hangingSmtp(options.smtpHangMs),
+      relayLeaderCut(options.leaderCutMs),
+      brokerAlarm(options.alarmMs),
+      missingPermission(options.permissionDeniedMs),
     ];
     const phases: Phase[] = [{ name: 'baseline', startedAt: 0, recoveryMs: 0, note: 'no fault' }];
     load.start(options.ordersPerSecond);
@@ -235,6 +281,7 @@ function summarize(
     String(count('lost', i)),
     String(count('duplicated', i)),
     String(verdict.resent[i]),
+    String(verdict.rejectedByDeadline[i]),
     String(count('violation', i)),
     String(retriesIn(i)),
     phase.note,
@@ -247,6 +294,7 @@ function summarize(
     'lost',
     'duplicated',
     'resent',
+    'timed out',
     'violations',
     'http retries',
     'what was done',

@@ -28,6 +28,8 @@ export interface Verdict {
   findings: Finding[];
   /** Emails received again with a Message-ID already seen, per phase. */
   resent: number[];
+  /** Orders the saga rejected at their reservation deadline (stock released), per phase. */
+  rejectedByDeadline: number[];
   /** Accepted orders per phase. */
   orders: number[];
   accepted: number;
@@ -40,6 +42,9 @@ export interface Verdict {
     expectedReserved: number;
   }[];
 }
+
+/** The reason of the saga's rejection at the reservation deadline. */
+const DEADLINE_REASON = 'No reservation outcome in time';
 
 const TEMPLATE_OF: Record<string, string> = {
   'user.registered': 'welcome',
@@ -251,6 +256,7 @@ export async function verify(options: {
 
   // 1. Every accepted request: one order, in the state its commands and the stock allow.
   const acceptedIds = new Set<string>();
+  const rejectedByDeadline = phases.map(() => 0);
   for (const request of accepted) {
     const ids = [...request.orderIds];
     const orderId = ids[0]!;
@@ -271,11 +277,16 @@ export async function verify(options: {
         `order ${orderId} is ${order.status}, expected ${expected.join(' or ')} (plan ${request.plan})`,
       );
     }
-    if (order.status === 'REJECTED' && !rejections.get(orderId)?.shortSkus.length) {
+    // Rejected for a real shortage, or by the saga's reservation deadline (an outage or a
+    // stall ran past it): then its stock must have come back, which the stock check proves.
+    const rejection = rejections.get(orderId);
+    if (order.status === 'REJECTED' && rejection?.reason === DEADLINE_REASON)
+      rejectedByDeadline[phase] = (rejectedByDeadline[phase] ?? 0) + 1;
+    else if (order.status === 'REJECTED' && !rejection?.shortSkus.length) {
       report(
         'lost',
         phase,
-        `order ${orderId} was rejected without a stock shortage: ${rejections.get(orderId)?.reason}`,
+        `order ${orderId} was rejected without a stock shortage or a deadline: ${rejection?.reason}`,
       );
     }
     const reservation = reservations.get(orderId);
@@ -461,6 +472,7 @@ export async function verify(options: {
   return {
     findings,
     resent,
+    rejectedByDeadline,
     orders: phases.map((_, i) => accepted.filter((r) => phaseAt(r.requestedAt) === i).length),
     accepted: accepted.length,
     deadLettered,

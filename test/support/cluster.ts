@@ -1,4 +1,4 @@
-import { type BrokerAccess, freePort, waitFor } from '@app/testing';
+import { type BrokerAccess, brokerAddress, freePort, TcpProxy, waitFor } from '@app/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
@@ -17,6 +17,10 @@ export interface ClusterOptions {
   logDir?: string;
   /** The broker the vhost is made on (default: the machine's). */
   broker?: BrokerAccess;
+  /** Each service connects as a broker user of its own, with the definitions' permissions. */
+  brokerUsers?: boolean;
+  /** Each replica of these services reaches the broker through a TCP proxy of its own. */
+  brokerProxies?: Service[];
 }
 
 /** One OS process of one replica of a service. */
@@ -31,7 +35,9 @@ export class ServiceProcess {
     readonly replica: number,
     readonly port: number,
     private readonly env: Record<string, string>,
-    private readonly logFile: string,
+    readonly logFile: string,
+    /** Its own way to the broker, when the cluster gives it one (`brokerProxies`). */
+    readonly brokerProxy?: TcpProxy,
   ) {}
 
   get name(): string {
@@ -110,6 +116,7 @@ export class ServiceProcess {
  */
 export class Cluster extends OnTestInfrastructure {
   readonly processes: ServiceProcess[] = [];
+  private readonly proxies: TcpProxy[] = [];
   /** The first gateway's operations port (`/metrics`). */
   opsPort = 0;
   logDir = '';
@@ -140,7 +147,9 @@ export class Cluster extends OnTestInfrastructure {
       options.logDir ??
       join(root, 'var', options.name, new Date().toISOString().replace(/[:.]/g, '-'));
     mkdirSync(this.logDir, { recursive: true });
-    this.infrastructure = await TestInfrastructure.create(options.name, options.broker);
+    this.infrastructure = await TestInfrastructure.create(options.name, options.broker, {
+      brokerUsers: options.brokerUsers ?? false,
+    });
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const shared: Record<string, string> = {
       ...this.infrastructure.sharedEnv(),
@@ -158,19 +167,28 @@ export class Cluster extends OnTestInfrastructure {
     const opsPorts = await Promise.all(ports.get('orders')!.map(() => freePort()));
     this.opsPort = opsPorts[0]!;
     for (const service of SERVICES) {
-      ports.get(service)!.forEach((port, index) => {
+      for (const [index, port] of ports.get(service)!.entries()) {
         const replica = index + 1;
+        let amqpUrl = this.infrastructure.amqpUrlOf(service);
+        let proxy: TcpProxy | undefined;
+        if (options.brokerProxies?.includes(service)) {
+          const { host, port: brokerPort } = brokerAddress(this.vhost.broker);
+          proxy = await TcpProxy.start(host, brokerPort);
+          this.proxies.push(proxy);
+          amqpUrl = proxy.rewrite(amqpUrl);
+        }
         const env: Record<string, string> = {
           ...shared,
+          AMQP_URL: amqpUrl,
           DATABASE_URL: this.databases[service].url,
           PORT: String(port),
           ...(service === 'orders' ? { OPS_PORT: String(opsPorts[index]) } : {}),
         };
         const name = `${service}-${replica}`;
         this.processes.push(
-          new ServiceProcess(service, replica, port, env, join(this.logDir, `${name}.log`)),
+          new ServiceProcess(service, replica, port, env, join(this.logDir, `${name}.log`), proxy),
         );
-      });
+      }
     }
     // Users first (the gateway needs it), then the rest in parallel.
     await Promise.all(this.of('users').map((p) => p.start()));
@@ -181,6 +199,12 @@ export class Cluster extends OnTestInfrastructure {
   /** Stops every process gracefully and removes the vhost, databases and SMTP sink. */
   async stop(): Promise<void> {
     await Promise.all(this.processes.map((p) => p.stop()));
+    for (const proxy of this.proxies) await proxy.close();
     await this.infrastructure?.dispose();
+  }
+
+  /** What the cluster runs on: the vhost, databases, SMTP sink and broker users. */
+  get infra(): TestInfrastructure {
+    return this.infrastructure!;
   }
 }

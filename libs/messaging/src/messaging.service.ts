@@ -133,6 +133,7 @@ export class MessagingService
       backlog: () => relay.backlog(),
       connected: () => this.isBrokerReady(),
       blocked: () => connection.blockedReason() !== undefined,
+      leader: () => relay.isLeader(),
       inFlight: () => this.inFlight(),
     });
     this.relay = relay;

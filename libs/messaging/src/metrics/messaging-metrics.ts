@@ -67,6 +67,14 @@ gauge(
     this.set([...blockedSources].some((blocked) => blocked()) ? 1 : 0);
   },
 );
+const leaderSources = new Set<() => boolean>();
+gauge(
+  'messaging_outbox_relay_leader',
+  '1 while this process holds the outbox relay lock of its database (one replica at a time)',
+  function () {
+    this.set([...leaderSources].some((leader) => leader()) ? 1 : 0);
+  },
+);
 const inFlightSources = new Set<() => number>();
 gauge(
   'messaging_deliveries_in_flight',
@@ -81,11 +89,13 @@ export function messagingMetrics(sources: {
   backlog: () => Promise<{ pending: number; oldestAgeMs: number }>;
   connected: () => boolean;
   blocked: () => boolean;
+  leader: () => boolean;
   inFlight: () => number;
 }): { consumer: Required<ConsumerEvents>; onPublished(type: string): void; dispose(): void } {
   backlogSources.add(sources.backlog);
   connectedSources.add(sources.connected);
   blockedSources.add(sources.blocked);
+  leaderSources.add(sources.leader);
   inFlightSources.add(sources.inFlight);
   return {
     consumer: {
@@ -103,6 +113,7 @@ export function messagingMetrics(sources: {
       backlogSources.delete(sources.backlog);
       connectedSources.delete(sources.connected);
       blockedSources.delete(sources.blocked);
+      leaderSources.delete(sources.leader);
       inFlightSources.delete(sources.inFlight);
     },
   };
