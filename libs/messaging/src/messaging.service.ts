@@ -161,13 +161,6 @@ export class MessagingService
         `RabbitMQ not reachable within ${this.options.connectWaitMs} ms; starting not ready, reconnecting in the background`,
       );
     }
-    const stop = (error: Error) => {
-      this.logger.error(`Stopping: ${error.message}`);
-      process.exitCode = 1;
-      process.kill(process.pid, 'SIGTERM');
-    };
-    connection.onFatal(stop);
-    consumeConnection.onFatal(stop);
     this.logger.log(
       `Handlers: ${handlers.map((h) => `${h.type} -> ${h.name}`).join(', ') || 'none'}; queues: ${this.topology.subscriptions.map((s) => s.queue).join(', ') || 'none'}`,
     );
@@ -178,9 +171,28 @@ export class MessagingService
    * and consumes, so that a service that reports ready has its queues bound; then the relay.
    */
   async onApplicationBootstrap(): Promise<void> {
+    const connections = [this.connection!, this.consumeConnection!];
     this.consumer?.start();
-    if (this.consumer && this.connection?.isConnected())
-      await Promise.race([this.consumer.whenConsuming(), delay(this.options.connectWaitMs)]);
+    if (this.consumer && this.connection?.isConnected()) {
+      await Promise.race([
+        this.consumer.whenConsuming(),
+        delay(this.options.connectWaitMs),
+        new Promise<void>((resolve) => connections.forEach((c) => c.onFatal(() => resolve()))),
+      ]);
+    }
+    // A fatal error at boot (a queue that exists with other arguments) fails the boot itself.
+    const fatal = connections.map((c) => c.fatalError()).find(Boolean);
+    if (fatal) {
+      await this.beforeApplicationShutdown();
+      throw fatal;
+    }
+    // Later (on a reconnect) it stops the process: retrying cannot mend it.
+    const stop = (error: Error) => {
+      this.logger.error(`Stopping: ${error.message}`);
+      process.exitCode = 1;
+      process.kill(process.pid, 'SIGTERM');
+    };
+    for (const connection of connections) connection.onFatal(stop);
     this.relay?.start();
   }
 
