@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import net from 'node:net';
 import { DataSource, type EntitySubscriberInterface, type TransactionCommitEvent } from 'typeorm';
 import { dataSourceOptions } from './database.js';
+import { isDatabaseUnavailable } from './database-unavailable.js';
 import { pipelined, transaction } from './pipelining.js';
 
 /**
@@ -129,6 +130,22 @@ describe('pipelined statements and transactions against PostgreSQL', () => {
     await done;
     expect(await values(dataSource)).toEqual([1, 2]);
     expect(counter.commits).toBe(commits + 1); // commit subscribers (the outbox hook) still run
+  });
+
+  it('answers a pipelined batch on a connection lost mid-transaction as an outage, not a bug', async () => {
+    // As the fault suite's pg_terminate_backend: TypeORM releases the runner of the failed
+    // connection, and a batch issued after it must read as "database unavailable" (503).
+    let failure: unknown;
+    await transaction(waiting, async (manager) => {
+      const [row] = await manager.query<{ pid: number }[]>('SELECT pg_backend_pid() AS pid');
+      await dataSource.query('SELECT pg_terminate_backend($1)', [row!.pid]);
+      await waitFor('TypeORM to release the runner', () => manager.queryRunner!.isReleased);
+      failure = await pipelined(manager, [{ sql: 'INSERT INTO t VALUES ($1)', params: [9] }]).catch(
+        (error: unknown) => error,
+      );
+    }).catch(() => undefined); // its COMMIT fails too, on the released runner
+    expect(isDatabaseUnavailable(failure)).toBe(true);
+    expect(await values(dataSource)).toEqual([]);
   });
 
   it('sends a batch of statements in one go, in order', async () => {

@@ -1,5 +1,10 @@
 import type pg from 'pg';
-import { type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import {
+  type DataSource,
+  type EntityManager,
+  type QueryRunner,
+  QueryRunnerAlreadyReleasedError,
+} from 'typeorm';
 
 /**
  * Fewer round trips to PostgreSQL, with pg's pipeline mode (`pipeline: true` on the pool's
@@ -45,15 +50,21 @@ export class TransactionEndedError extends Error {
 /** Why each transaction of `transaction()` ended, by its query runner, once it has. */
 const endings = new WeakMap<QueryRunner, string>();
 
-/** Throws `TransactionEndedError` when `manager`'s transaction has ended. */
+/**
+ * Throws `TransactionEndedError` when `manager`'s transaction has ended, and TypeORM's
+ * `QueryRunnerAlreadyReleasedError` when its connection was lost under it (TypeORM releases
+ * the runner of a connection that failed: a terminated backend), which is a database outage
+ * (503), not a programming error.
+ */
 export function assertTransactionOpen(manager: EntityManager): void {
   const runner = manager.queryRunner;
   const ending = runner ? endings.get(runner) : undefined;
-  if (ending !== undefined || runner?.isReleased) {
+  if (ending !== undefined) {
     throw new TransactionEndedError(
-      `A statement was issued through a transaction that is over (${ending ?? 'released'}); it was not sent. Issue statements only while the transaction's work runs.`,
+      `A statement was issued through a transaction that is over (${ending}); it was not sent. Issue statements only while the transaction's work runs.`,
     );
   }
+  if (runner?.isReleased) throw new QueryRunnerAlreadyReleasedError();
 }
 
 /**
