@@ -47,8 +47,10 @@ export interface Injected {
 
 export interface FaultContext {
   cluster: Cluster;
-  /** The suite's own broker node: never the machine's broker on the default port. */
+  /** The suite's own broker node (the first of `brokers`): never the machine's broker. */
   broker: BrokerNode;
+  /** Every node of the suite's broker: one, or the three of a cluster. */
+  brokers: BrokerNode[];
   load: LoadDriver;
   tap: EventTap;
   injected: Injected;

@@ -1,4 +1,4 @@
-import { BrokerNode, queryOn, waitFor } from '@app/testing';
+import { BrokerCluster, BrokerNode, queryOn, waitFor } from '@app/testing';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +15,7 @@ import {
   reorderedDeliveries,
   terminateDatabaseConnections,
 } from './faults.js';
+import { killQueueLeaderNode, pauseNode, rollingRestart } from './cluster-faults.js';
 import { LoadDriver } from './load.js';
 import {
   brokerAlarm,
@@ -46,6 +47,11 @@ export interface SuiteOptions {
   leaderCutMs: number;
   alarmMs: number;
   permissionDeniedMs: number;
+  /** On a three-node cluster: the leading node's time down, and a node's pause. */
+  leaderNodeDownMs: number;
+  nodePausedMs: number;
+  /** Run on a three-node cluster of the suite's own, with the cluster's faults. */
+  cluster?: boolean;
   seed: number;
   /** Receives progress lines (default: stdout). */
   log?: (line: string) => void;
@@ -68,6 +74,8 @@ export const FULL: SuiteOptions = {
   leaderCutMs: 6_000,
   alarmMs: 5_000,
   permissionDeniedMs: 8_000,
+  leaderNodeDownMs: 8_000,
+  nodePausedMs: 20_000,
   seed: 1,
 };
 
@@ -88,6 +96,8 @@ export const SHORT: SuiteOptions = {
   leaderCutMs: 5_000,
   alarmMs: 4_000,
   permissionDeniedMs: 6_000,
+  leaderNodeDownMs: 6_000,
+  nodePausedMs: 15_000,
   seed: 2,
 };
 
@@ -100,43 +110,61 @@ export interface SuiteResult {
   table: string;
   summary: string;
   logDir: string;
+  /** The broker it ran on: `RabbitMQ 3.10.8, one node`. */
+  broker: string;
 }
 
 const SETTLE_TIMEOUT_MS = 180_000;
-/** The deadlines of the system under test (ORDER_RESERVATION_TIMEOUT, HANDLER_TIMEOUT). */
+/** The reservation deadline of the system under test: short, so the saga's timeout path runs. */
 const SUITE_RESERVATION_TIMEOUT = '5s';
-const SUITE_HANDLER_TIMEOUT = '2s';
-/** How long everything must stay quiet to count as settled: three times the longest retry delay. */
-const QUIET_MS = 3 * Math.max(...TEST_RETRY_DELAYS_MS);
+/**
+ * HANDLER_TIMEOUT and the retry ladder: compressed (production: 30 s and 1s,10s,60s,5m) so
+ * that a run takes minutes. Three broker nodes beside six services on two cores starve a
+ * handler of CPU while a node boots, so the cluster run gets more room for each.
+ */
+const TIMING = {
+  single: { handlerTimeout: '2s', retryDelaysMs: TEST_RETRY_DELAYS_MS },
+  cluster: { handlerTimeout: '5s', retryDelaysMs: [500, 2_000, 5_000] },
+};
 
 /** Boots the system with replicas, drives load, injects every fault in turn, then checks. */
 export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult> {
   const log = options.log ?? ((line: string) => console.log(line));
-  // A broker node of the suite's own: it is stopped and alarmed, which the machine's broker on
-  // the default port (and whatever else uses it) must never be.
-  const broker = await BrokerNode.start({ prefix: 'faults' });
+  const timing = options.cluster ? TIMING.cluster : TIMING.single;
+  // Broker nodes of the suite's own: they are stopped and alarmed, which the machine's broker
+  // on the default port (and whatever else uses it) must never be.
+  const brokerCluster = options.cluster ? await BrokerCluster.start('faultsc', 3) : undefined;
+  const brokers = brokerCluster?.nodes ?? [await BrokerNode.start({ prefix: 'faults' })];
+  const broker = brokers[0]!;
+  const disposeBrokers = async () => {
+    for (const node of brokers) await node.dispose();
+  };
   let cluster: Cluster;
   try {
     cluster = await Cluster.start({
       name: 'faults',
-      broker: broker.access,
+      broker: brokerCluster?.access ?? broker.access,
       replicas: { inventory: 2, email: 2 },
       // Per-service broker users, as in compose: the permission fault takes one away.
       brokerUsers: true,
-      // The relay-leader fault cuts one inventory replica off the broker.
-      brokerProxies: ['inventory'],
+      // The relay-leader fault cuts one inventory replica off the broker (single node).
+      ...(brokerCluster ? {} : { brokerProxies: ['inventory' as const] }),
       env: {
         // Deadlines short enough that the saga's timeout path runs: a reservation that takes
         // longer than this (an outage, a stall) is rejected and compensated.
         ORDER_RESERVATION_TIMEOUT: SUITE_RESERVATION_TIMEOUT,
         ORDER_PAYMENT_TIMEOUT: '30m',
-        HANDLER_TIMEOUT: SUITE_HANDLER_TIMEOUT,
+        HANDLER_TIMEOUT: timing.handlerTimeout,
+        RETRY_DELAYS: timing.retryDelaysMs.map((ms) => `${ms}ms`).join(','),
       },
     });
   } catch (error) {
-    await broker.dispose();
+    await disposeBrokers();
     throw error;
   }
+  log(
+    `[faults] RabbitMQ ${brokers.length === 1 ? 'node' : 'cluster'} ${brokers.map((node) => node.name).join(', ')}`,
+  );
   log(
     `[faults] system up: ${cluster.processes.map((p) => p.name).join(', ')}; vhost ${cluster.vhost.name}; logs in ${cluster.logDir}`,
   );
@@ -154,12 +182,12 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
     const context: FaultContext = {
       cluster,
       broker,
+      brokers,
       load,
       tap,
       injected: { duplicates: [], problems: [], reordered: [], poison: [] },
     };
-    const faults: Fault[] = [
-      brokerRestart(options.brokerDownMs),
+    const serviceFaults: Fault[] = [
       killService('inventory'),
       killService('orders'),
       killService('email'),
@@ -167,13 +195,26 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
       duplicateDeliveries(options.duplicates),
       reorderedDeliveries(options.reordered),
       poisonMessages(options.poisonRounds),
-      slowDatabase(options.slowDatabaseMs),
-      inventoryOutage(options.inventoryDownMs),
-      hangingSmtp(options.smtpHangMs),
-      relayLeaderCut(options.leaderCutMs),
-      brokerAlarm(options.alarmMs),
-      missingPermission(options.permissionDeniedMs),
     ];
+    const faults: Fault[] = brokerCluster
+      ? [
+          ...serviceFaults,
+          killQueueLeaderNode(options.leaderNodeDownMs),
+          pauseNode(options.nodePausedMs),
+          rollingRestart(),
+          brokerAlarm(options.alarmMs),
+          missingPermission(options.permissionDeniedMs),
+        ]
+      : [
+          brokerRestart(options.brokerDownMs),
+          ...serviceFaults,
+          slowDatabase(options.slowDatabaseMs),
+          inventoryOutage(options.inventoryDownMs),
+          hangingSmtp(options.smtpHangMs),
+          relayLeaderCut(options.leaderCutMs),
+          brokerAlarm(options.alarmMs),
+          missingPermission(options.permissionDeniedMs),
+        ];
     const phases: Phase[] = [{ name: 'baseline', startedAt: 0, recoveryMs: 0, note: 'no fault' }];
     load.start(options.ordersPerSecond);
     log(
@@ -223,7 +264,8 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
           return false;
         }
         quietSince ??= Date.now();
-        return Date.now() - quietSince >= QUIET_MS;
+        // Three times the longest retry delay: a message moving between queues shows meanwhile.
+        return Date.now() - quietSince >= 3 * Math.max(...timing.retryDelaysMs);
       },
       { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 500 },
     ).catch(() =>
@@ -241,6 +283,11 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
     });
     const result = summarize(phases, verdict, load, faults.length);
     result.logDir = cluster.logDir;
+    const { rabbitmq_version: version } = await broker.management<{ rabbitmq_version: string }>(
+      'GET',
+      '/overview',
+    );
+    result.broker = `RabbitMQ ${version}, ${brokers.length === 1 ? 'one node' : `a cluster of ${brokers.length} nodes`}`;
     writeFileSync(
       join(cluster.logDir, 'report.json'),
       JSON.stringify(
@@ -252,7 +299,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
     return result;
   } finally {
     await cluster.stop();
-    await broker.dispose();
+    await disposeBrokers();
   }
 }
 
@@ -318,5 +365,5 @@ function summarize(
     `requests: ${load.requests.length} placed, ${verdict.accepted} accepted, ${load.requests.filter((r) => r.refused).length} refused; paid ${load.requests.filter((r) => r.paid).length}, cancelled ${load.requests.filter((r) => r.cancelled).length}; resent=${resent} violations=${violations}`,
     `lost=${lost} duplicated=${duplicated} orders=${verdict.accepted} faults=${faults} dead-lettered=${verdict.deadLettered}`,
   ].join('\n');
-  return { phases, verdict, lost, duplicated, violations, table, summary, logDir: '' };
+  return { phases, verdict, lost, duplicated, violations, table, summary, logDir: '', broker: '' };
 }

@@ -1,6 +1,8 @@
 import { type CloudEvent } from '@app/events';
 import { type OutgoingMessage } from '@app/messaging';
-import amqplib, { type MessageProperties } from 'amqplib';
+import { connectAny } from '@app/testing';
+import type amqplib from 'amqplib';
+import { type MessageProperties } from 'amqplib';
 
 /** One event as the tap saw it on an exchange: enough to publish it again unchanged. */
 export interface TappedEvent {
@@ -20,8 +22,9 @@ const TAP_QUEUE = 'faults.tap';
 const EXCHANGES = ['users.events', 'orders.events', 'inventory.events'];
 
 /**
- * A durable queue bound to every event exchange: a record of everything published, kept by the
- * broker across its own restart and read in batches by short-lived connections.
+ * A durable quorum queue bound to every event exchange: a record of everything published, kept
+ * by the broker across its own restart (and a node's loss) and read in batches by short-lived
+ * connections.
  */
 export class EventTap {
   readonly events = new Map<string, TappedEvent>();
@@ -33,9 +36,11 @@ export class EventTap {
   static async create(url: string): Promise<EventTap> {
     const tap = new EventTap(url);
     await tap.withChannel(async (channel) => {
+      // Quorum: on a cluster, a classic queue lives on one node, and while that node is down
+      // what is published finds no tap to land in.
       await channel.assertQueue(TAP_QUEUE, {
         durable: true,
-        arguments: { 'x-queue-type': 'classic' },
+        arguments: { 'x-queue-type': 'quorum' },
       });
       for (const exchange of EXCHANGES) await channel.bindQueue(TAP_QUEUE, exchange, '#');
     });
@@ -81,7 +86,7 @@ export class EventTap {
   }
 
   private async withChannel<T>(use: (channel: amqplib.Channel) => Promise<T>): Promise<T> {
-    const connection = await amqplib.connect(this.url);
+    const connection = await connectAny(this.url);
     try {
       return await use(await connection.createChannel());
     } finally {
@@ -92,7 +97,7 @@ export class EventTap {
 
 /** Publishes messages with confirms on a short-lived connection. */
 export async function publishConfirmed(url: string, messages: OutgoingMessage[]): Promise<void> {
-  const connection = await amqplib.connect(url);
+  const connection = await connectAny(url);
   try {
     const channel = await connection.createConfirmChannel();
     for (const message of messages) {

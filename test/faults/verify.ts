@@ -386,6 +386,10 @@ export async function verify(options: {
       continue;
     }
     const subject = subjectOfEvent(parsed.eventId);
+    if (!subject) {
+      report('violation', 0, `an email for event ${parsed.eventId}, which the tap never saw`);
+      continue;
+    }
     const key = `${parsed.template} ${subject}`;
     const ids = distinctPerSubject.get(key) ?? new Set<string>();
     ids.add(messageId);

@@ -112,6 +112,23 @@ export async function createTestVhost(
   };
 }
 
+/**
+ * An amqplib connection to the first node of `urls` (one URL, or a comma-separated list) that
+ * accepts one: a test keeps working while a node of its cluster is down.
+ */
+export async function connectAny(urls: string): Promise<ChannelModel> {
+  let last: unknown;
+  for (const url of urls.split(',').map((part) => part.trim())) {
+    try {
+      // noDelay: without it Nagle's algorithm and delayed ACKs hold each small frame ~40 ms.
+      return await amqplib.connect(url, { noDelay: true });
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw last instanceof Error ? last : new Error(`No broker of ${urls} accepted a connection`);
+}
+
 /** A plain amqplib connection for tests to publish, inspect and drain queues. */
 export class BrokerProbe {
   private constructor(
@@ -119,11 +136,9 @@ export class BrokerProbe {
     readonly channel: Channel,
   ) {}
 
-  /** Opens a probe on `url` (the first of a comma-separated list). */
+  /** Opens a probe on `url` (the first node of a comma-separated list that answers). */
   static async open(url: string): Promise<BrokerProbe> {
-    url = url.split(',')[0]!;
-    // noDelay: without it Nagle's algorithm and delayed ACKs hold each small frame ~40 ms.
-    const connection = await amqplib.connect(url, { noDelay: true });
+    const connection = await connectAny(url);
     const channel = await connection.createChannel();
     return new BrokerProbe(connection, channel);
   }
