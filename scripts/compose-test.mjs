@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// npm run test:compose: builds the four images, brings the whole stack up with podman's
-// Docker-compatible API and the local stand-ins of ../shared/tools/podman-setup.sh, waits
-// until every container is healthy, walks one order through the gateway (register, token,
-// order, CONFIRMED, emails in Mailpit), checks through the RabbitMQ management API that the
-// queues exist and that each service connected as its own user, and tears it all down.
+// npm run test:compose [-- --cluster]: builds the four images, brings the whole stack up with
+// podman's Docker-compatible API and the local stand-ins of scripts/compose/podman-setup.sh
+// (RabbitMQ 4.0, the version docker-compose.yml names), waits until every container is
+// healthy, walks one order through the gateway (register, token, order, CONFIRMED, emails in
+// Mailpit), checks through the RabbitMQ management API the broker's version, that the queues
+// exist and that each service connected as its own user, and tears it all down. --cluster
+// adds docker-compose.cluster.yml: three RabbitMQ nodes, quorum queues on all three.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -11,8 +13,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const setup = join(root, '..', 'shared', 'tools', 'podman-setup.sh');
-const PROJECT = 'commerce-compose-test';
+const setup = join(root, 'scripts', 'compose', 'podman-setup.sh');
+const cluster = process.argv.includes('--cluster');
+const PROJECT = cluster ? 'commerce-compose-cluster' : 'commerce-compose-test';
+const files = [
+  '-f',
+  'docker-compose.yml',
+  ...(cluster ? ['-f', 'docker-compose.cluster.yml'] : []),
+];
+const profiles = cluster ? ['--profile', 'cluster'] : [];
 const PORTS = { gateway: 13000, rabbitmqUi: 35672, mailpitUi: 18025 };
 const ADMIN = `Basic ${Buffer.from('admin:admin-dev-password').toString('base64')}`;
 const started = Date.now();
@@ -20,7 +29,7 @@ const log = (message) =>
   console.log(`[compose-test +${Math.round((Date.now() - started) / 1000)}s] ${message}`);
 
 if (!existsSync(setup)) {
-  console.error(`${setup} not found: this test needs the workplace's podman set-up script.`);
+  console.error(`${setup} not found.`);
   process.exit(1);
 }
 run('bash', [setup, 'infra']);
@@ -42,7 +51,8 @@ const env = {
   JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
 };
-const compose = (...args) => run('docker-compose', ['-p', PROJECT, ...args], { env });
+const compose = (...args) =>
+  run('docker-compose', ['-p', PROJECT, ...files, ...profiles, ...args], { env });
 
 let failed = false;
 try {
@@ -93,6 +103,17 @@ try {
 
   const management = (path) =>
     json(`http://127.0.0.1:${PORTS.rabbitmqUi}/api${path}`, undefined, undefined, ADMIN);
+  const { rabbitmq_version: version } = await management('/overview');
+  check(/^4\.0\./.test(version), `RabbitMQ ${version} is the 4.0 that docker-compose.yml names`);
+  if (cluster) {
+    const nodes = (await management('/nodes')).filter((node) => node.running);
+    check(
+      nodes.length === 3,
+      `three running RabbitMQ nodes (${nodes.map((n) => n.name).join(', ')})`,
+    );
+    const placed = (await management('/queues')).find((q) => q.name === 'inventory.order.placed');
+    check(placed?.members?.length === 3, 'inventory.order.placed has a quorum member on each node');
+  }
   const queues = (await management('/queues')).map((q) => q.name);
   for (const queue of [
     'inventory.order.placed',
@@ -116,8 +137,14 @@ try {
 } catch (error) {
   failed = true;
   console.error(`[compose-test] FAIL: ${error.message}`);
-  spawnSync('docker-compose', ['-p', PROJECT, 'ps'], { env, stdio: 'inherit' });
-  spawnSync('docker-compose', ['-p', PROJECT, 'logs', '--tail', '40'], { env, stdio: 'inherit' });
+  spawnSync('docker-compose', ['-p', PROJECT, ...files, ...profiles, 'ps'], {
+    env,
+    stdio: 'inherit',
+  });
+  spawnSync('docker-compose', ['-p', PROJECT, ...files, ...profiles, 'logs', '--tail', '40'], {
+    env,
+    stdio: 'inherit',
+  });
 } finally {
   compose('down', '-v', '-t', '5');
 }
@@ -165,14 +192,14 @@ async function waitUntil(what, timeoutMs, probe) {
 }
 
 function allHealthy() {
-  const ids = execFileSync('docker-compose', ['-p', PROJECT, 'ps', '-q'], {
+  const ids = execFileSync('docker-compose', ['-p', PROJECT, ...files, ...profiles, 'ps', '-q'], {
     cwd: root,
     env,
     encoding: 'utf8',
   })
     .split('\n')
     .filter(Boolean);
-  if (ids.length < 7) return false;
+  if (ids.length < (cluster ? 9 : 7)) return false;
   return ids.every((id) => {
     const state = JSON.parse(
       execFileSync('podman', ['inspect', '--format', '{{json .State}}', id], { encoding: 'utf8' }),

@@ -1,3 +1,4 @@
+import { OPERATOR_CLUSTER, operatorResources } from '@app/messaging';
 import { CONFIG_VARIABLES } from '@app/platform';
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
@@ -74,6 +75,45 @@ describe('deploy/k8s, rendered with kubectl kustomize', () => {
     expect(of('Service', 'orders')[0]?.spec.ports?.[0]?.port).toBe(3000);
     expect(of('Service', 'rabbitmq')[0]?.spec.type).toBe('ExternalName');
     expect(of('Service', 'postgres')[0]?.spec.type).toBe('ExternalName');
+  });
+});
+
+describe('deploy/overlays/rabbitmq-cluster, rendered with kubectl kustomize', () => {
+  const rendered = parseAllDocuments(
+    execFileSync('kubectl', ['kustomize', join(root, 'deploy', 'overlays', 'rabbitmq-cluster')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  ).map((document) => document.toJSON() as { kind: string; metadata: unknown; spec: unknown });
+
+  it('runs a RabbitMQ 4 cluster of three where the base points the services', () => {
+    const [cluster] = rendered.filter((m) => m.kind === 'RabbitmqCluster') as {
+      metadata: { name: string; namespace: string };
+      spec: { replicas: number; image: string };
+    }[];
+    expect(cluster?.spec.replicas).toBe(3);
+    expect(cluster?.spec.image).toMatch(/^rabbitmq:4\.\d+/);
+    const [service] = rendered.filter(
+      (m) => m.kind === 'Service' && (m.metadata as { name: string }).name === 'rabbitmq',
+    ) as { spec: { externalName: string } }[];
+    expect(service?.spec.externalName).toBe(
+      `${cluster!.metadata.name}.${cluster!.metadata.namespace}.svc.cluster.local`,
+    );
+  });
+
+  it('gives each service its broker user with the permissions derived from the catalog', () => {
+    const operator = rendered.filter((m) =>
+      ['User', 'Permission', 'TopicPermission'].includes(m.kind),
+    );
+    const key = (m: { kind: string; metadata: unknown }) =>
+      `${m.kind} ${(m.metadata as { name: string }).name}`;
+    const byKey = <T extends { kind: string; metadata: unknown }>(list: T[]) =>
+      [...list].sort((a, b) => key(a).localeCompare(key(b)));
+    const generated = operatorResources(
+      ['users', 'orders', 'inventory', 'email'],
+      OPERATOR_CLUSTER,
+    ) as { kind: string; metadata: unknown }[];
+    expect(byKey(operator)).toEqual(byKey(generated));
   });
 });
 

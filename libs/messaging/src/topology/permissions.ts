@@ -66,3 +66,53 @@ export function definitionsPermissions(
     ),
   };
 }
+
+/** The RabbitmqCluster of the k8s overlay (deploy/overlays/rabbitmq-cluster). */
+export const OPERATOR_CLUSTER = { name: 'commerce-rabbitmq', namespace: 'rabbitmq-system' };
+
+/**
+ * The Messaging Topology Operator resources of the per-service broker users of a
+ * RabbitmqCluster: a `User` (credentials from the Secret `<service>-rabbitmq-user`, keys
+ * `username` and `password`), its `Permission` and its `TopicPermission`s.
+ */
+export function operatorResources(
+  services: readonly ServiceName[],
+  cluster: { name: string; namespace: string },
+  vhost = '/',
+): Record<string, unknown>[] {
+  const reference = { rabbitmqClusterReference: { name: cluster.name } };
+  const metadata = (name: string) => ({ name, namespace: cluster.namespace });
+  return services.flatMap((service) => {
+    const { configure, write, read, topic } = brokerPermissionsOf(service);
+    return [
+      {
+        apiVersion: 'rabbitmq.com/v1beta1',
+        kind: 'User',
+        metadata: metadata(`${service}-broker-user`),
+        spec: { ...reference, importCredentialsSecret: { name: `${service}-rabbitmq-user` } },
+      },
+      {
+        apiVersion: 'rabbitmq.com/v1beta1',
+        kind: 'Permission',
+        metadata: metadata(`${service}-broker-permission`),
+        spec: {
+          ...reference,
+          vhost,
+          userReference: { name: `${service}-broker-user` },
+          permissions: { configure, write, read },
+        },
+      },
+      ...topic.map((grant) => ({
+        apiVersion: 'rabbitmq.com/v1beta1',
+        kind: 'TopicPermission',
+        metadata: metadata(`${service}-broker-topic-${grant.exchange.replace(/\./g, '-')}`),
+        spec: {
+          ...reference,
+          vhost,
+          userReference: { name: `${service}-broker-user` },
+          permissions: { exchange: grant.exchange, write: grant.write, read: grant.read },
+        },
+      })),
+    ];
+  });
+}
