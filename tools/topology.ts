@@ -25,7 +25,10 @@ if (args.includes('--write')) {
   const pattern = new RegExp(`${start}[\\s\\S]*${end}`);
   if (!pattern.test(readme))
     throw new Error(`README.md has no ${start} ... ${end} section to update.`);
-  writeFileSync(path, readme.replace(pattern, `${start}\n\`\`\`mermaid\n${diagram}\`\`\`\n${end}`));
+  writeFileSync(
+    path,
+    readme.replace(pattern, `${start}\n\n\`\`\`mermaid\n${diagram}\`\`\`\n\n${end}`),
+  );
   console.log('README.md diagram updated');
   const definitionsPath = join(import.meta.dirname, '..', 'deploy', 'rabbitmq', 'definitions.json');
   const definitions = JSON.parse(readFileSync(definitionsPath, 'utf8')) as Record<string, unknown>;
