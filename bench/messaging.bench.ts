@@ -52,7 +52,7 @@ const bodies = Array.from({ length: 64 }, kibOrderPlaced);
 
 const raw = await amqplib.connect(vhost.url, { noDelay: true });
 const setup = await raw.createChannel();
-for (const exchange of topology.exchanges)
+for (const exchange of [...topology.exchanges, ...topology.sourceExchanges])
   await setup.assertExchange(exchange.name, exchange.type, { durable: true });
 for (const q of topology.queues)
   await setup.assertQueue(q.name, { durable: true, arguments: q.arguments });

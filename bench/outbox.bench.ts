@@ -46,6 +46,9 @@ const connection = new BrokerConnection(vhost.url, 'bench-outbox');
 connection.start();
 const setupChannel = await amqplib.connect(vhost.url, { noDelay: true });
 const setup = await setupChannel.createChannel();
+// The producers' exchanges, as their services would declare them (consumers only check them).
+for (const exchange of topology.sourceExchanges)
+  await setup.assertExchange(exchange.name, exchange.type, { durable: true });
 await applyTopology(setup, topology);
 const publisher = new ConfirmedPublisher(connection, buildTopology(options, []), 30_000);
 await publisher.start().whenOpen();

@@ -366,7 +366,7 @@ async function benchQueueType(queueType: QueueType): Promise<TransportFigures[]>
     const topology = buildTopology(options, ['order.placed']);
     const connection = await amqplib.connect(vhost.url, { noDelay: true });
     const setup = await connection.createChannel();
-    for (const e of topology.exchanges)
+    for (const e of [...topology.exchanges, ...topology.sourceExchanges])
       await setup.assertExchange(e.name, e.type, { durable: true });
     for (const q of topology.queues)
       await setup.assertQueue(q.name, { durable: true, arguments: q.arguments });

@@ -84,13 +84,16 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
       'x-dead-letter-exchange': 'inventory.dlx',
       'x-dead-letter-routing-key': queue,
     });
-    expect(queues.find((q) => q.name === `${queue}.retry.100ms`)?.arguments).toMatchObject({
+    // The wait queues are the service's, shared by its queues: an expired retry goes back with
+    // the routing keys it was published with (no x-dead-letter-routing-key).
+    const wait = queues.find((q) => q.name === 'inventory.retry.100ms');
+    expect(wait?.arguments).toMatchObject({
       'x-message-ttl': 100,
       'x-dead-letter-exchange': 'inventory.retry',
-      'x-dead-letter-routing-key': queue,
     });
+    expect(wait?.arguments['x-dead-letter-routing-key']).toBeUndefined();
     expect(queues.map((q) => q.name).sort()).toEqual(
-      [queue, `${queue}.dlq`, `${queue}.retry.100ms`, `${queue}.retry.200ms`].sort(),
+      [queue, `${queue}.dlq`, 'inventory.retry.100ms', 'inventory.retry.200ms'].sort(),
     );
     const bindings = await management<
       { source: string; destination: string; routing_key: string }[]
@@ -102,8 +105,8 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
       [
         `orders.events -[order.placed]-> ${queue}`,
         `inventory.retry -[${queue}]-> ${queue}`,
-        `inventory.retry -[${queue}.retry.100ms]-> ${queue}.retry.100ms`,
-        `inventory.retry -[${queue}.retry.200ms]-> ${queue}.retry.200ms`,
+        `inventory.wait -[inventory.retry.100ms]-> inventory.retry.100ms`,
+        `inventory.wait -[inventory.retry.200ms]-> inventory.retry.200ms`,
         `inventory.dlx -[${queue}]-> ${queue}.dlq`,
       ].sort(),
     );

@@ -53,9 +53,9 @@ interface Delivery {
  * transaction with the inbox row -> ack. Each queue has a supervised channel of its own: a
  * channel error (a refused permission, a deleted queue) stops that queue only, and it is
  * opened again with a back-off while the others consume on. A failure is routed by
- * `classifyFailure`: to the next wait queue (`<service>.retry`, keyed by the wait queue) or to
- * the DLQ (`<service>.dlx`, keyed by the origin queue), published with confirms before the
- * original is acked. A redelivered message runs alone; if its consumer dies during that run it
+ * `classifyFailure`: to the next wait queue (`<service>.wait`, keyed by the wait queue, with
+ * the origin queue in `CC`) or to the DLQ (`<service>.dlx`, keyed by the origin queue),
+ * published with confirms before the original is acked. A redelivered message runs alone; if its consumer dies during that run it
  * is the crash suspect and moves to the next retry level before it runs again (see
  * `CrashSuspects`). Messages of one subject run one at a time, in arrival order; different
  * subjects run concurrently.
@@ -344,9 +344,9 @@ export class EventConsumer {
     try {
       if (outcome.kind === 'retry') {
         await copy(
-          this.topology.retryExchange,
+          this.topology.waitExchange,
           outcome.waitQueue,
-          retryHeaders(headers, origin, outcome.level, error),
+          retryHeaders(headers, origin, outcome.level, error, subscription.queue),
         );
         this.events.onRetried?.(subscription.queue, type, outcome.level);
         this.logger.warn(

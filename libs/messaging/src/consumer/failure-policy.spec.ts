@@ -8,8 +8,8 @@ const subscription: Pick<Subscription, 'type' | 'queue' | 'deadLetterQueue' | 'w
   queue: 'inventory.order.placed',
   deadLetterQueue: 'inventory.order.placed.dlq',
   waitQueues: [
-    { name: 'inventory.order.placed.retry.1s', delayMs: 1_000 },
-    { name: 'inventory.order.placed.retry.10s', delayMs: 10_000 },
+    { name: 'inventory.retry.1s', delayMs: 1_000 },
+    { name: 'inventory.retry.10s', delayMs: 10_000 },
   ],
 };
 
@@ -25,12 +25,12 @@ describe('classifyFailure', () => {
     expect(classifyFailure(new Error('x'), 0, subscription)).toMatchObject({
       kind: 'retry',
       level: 1,
-      waitQueue: 'inventory.order.placed.retry.1s',
+      waitQueue: 'inventory.retry.1s',
     });
     expect(classifyFailure(new Error('x'), 1, subscription)).toMatchObject({
       kind: 'retry',
       level: 2,
-      waitQueue: 'inventory.order.placed.retry.10s',
+      waitQueue: 'inventory.retry.10s',
     });
     expect(classifyFailure(new Error('x'), 2, subscription)).toEqual({
       kind: 'dead-letter',
@@ -65,16 +65,33 @@ describe('failure headers', () => {
     });
   });
 
-  it('strips x-death from retry copies and counts the level', () => {
+  it('strips x-death from retry copies, counts the level, and names the origin queue in CC', () => {
     const headers = retryHeaders(
-      incoming,
+      { ...incoming, CC: ['inventory.order.placed'] },
       { exchange: 'orders.events', routingKey: 'order.placed' },
       2,
       new Error('boom'),
+      'inventory.order.placed',
     );
     expect(headers['x-death']).toBeUndefined();
     expect(headers['x-delivery-count']).toBeUndefined();
-    expect(headers).toMatchObject({ 'x-retry-count': 2, 'x-event-version': 2 });
+    expect(headers).toMatchObject({
+      'x-retry-count': 2,
+      'x-event-version': 2,
+      CC: ['inventory.order.placed'],
+    });
+  });
+
+  it('drops the last retry CC from the DLQ copy', () => {
+    const headers = deadLetterHeaders(
+      { ...incoming, CC: ['inventory.order.placed'] },
+      { exchange: 'orders.events', routingKey: 'order.placed' },
+      'inventory.order.placed',
+      'handler-error',
+      new Error('boom'),
+      2,
+    );
+    expect(headers.CC).toBeUndefined();
   });
 
   it('keeps x-death on the DLQ copy and truncates the stack trace', () => {

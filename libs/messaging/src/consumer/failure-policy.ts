@@ -18,6 +18,8 @@ export const Headers = {
   replayedAt: 'x-replayed-at',
   death: 'x-death',
   deliveryCount: 'x-delivery-count',
+  /** AMQP's sender-selected distribution: extra routing keys, kept through dead-lettering. */
+  cc: 'CC',
 } as const;
 
 const STACKTRACE_LIMIT = 4_000;
@@ -61,16 +63,27 @@ export function originOf(
   };
 }
 
-/** Headers of a retry copy: `x-death` stripped (a cycle would make RabbitMQ drop it), count raised. */
+/**
+ * Headers of a retry copy: `x-death` stripped (a cycle would make RabbitMQ drop it), count
+ * raised, and `CC` naming the origin queue: the shared wait queue dead-letters the copy into
+ * `<service>.retry` with that key, so it returns to its origin queue only.
+ */
 export function retryHeaders(
   headers: MessagePropertyHeaders | undefined,
   origin: { exchange: string; routingKey: string },
   level: number,
   error: unknown,
+  originQueue: string,
 ): MessagePropertyHeaders {
-  const { [Headers.death]: _death, [Headers.deliveryCount]: _count, ...kept } = headers ?? {};
+  const {
+    [Headers.death]: _death,
+    [Headers.deliveryCount]: _count,
+    [Headers.cc]: _cc,
+    ...kept
+  } = headers ?? {};
   return {
     ...kept,
+    [Headers.cc]: [originQueue],
     [Headers.retryCount]: level,
     [Headers.originalExchange]: origin.exchange,
     [Headers.originalRoutingKey]: origin.routingKey,
@@ -87,8 +100,10 @@ export function deadLetterHeaders(
   error: unknown,
   retryCount: number,
 ): MessagePropertyHeaders {
+  // The CC of its last retry is spent: a DLQ copy is routed by the origin queue's name alone.
+  const { [Headers.cc]: _cc, ...kept } = headers ?? {};
   return {
-    ...headers,
+    ...kept,
     [Headers.exceptionType]: exceptionType,
     [Headers.exceptionMessage]: truncate(errorMessage(error), MESSAGE_LIMIT),
     [Headers.exceptionStacktrace]: truncate(

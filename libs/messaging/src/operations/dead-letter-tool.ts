@@ -124,7 +124,11 @@ export class DeadLetterTool {
       const message = await channel.get(target.deadLetterQueue, { noAck: false });
       if (!message) break;
       if (options.id && message.properties.messageId !== options.id) continue; // stays unacked: returned on close
-      const { [Headers.death]: _death, ...headers } = message.properties.headers ?? {};
+      const {
+        [Headers.death]: _death,
+        [Headers.cc]: _cc,
+        ...headers
+      } = message.properties.headers ?? {};
       channel.publish(target.retryExchange, target.originQueue, message.content, {
         ...message.properties,
         headers: {

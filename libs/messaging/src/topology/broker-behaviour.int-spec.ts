@@ -112,12 +112,17 @@ describe(`the RabbitMQ behaviours libs/messaging relies on`, () => {
     else expect(deliveries).toBe(25);
   });
 
-  it("returns an expired message from a wait queue to its origin queue only, via the retry exchange's routing", async () => {
+  it('returns an expired retry from a shared wait queue to its origin queue only, by its CC', async () => {
+    // The shape of libs/messaging's retries: one wait queue per service and delay, bound to
+    // <service>.wait; on expiry it dead-letters into <service>.retry with the keys the retry
+    // was published with, and only the origin queue is bound there by the CC key.
     const origin = name('origin');
     const other = name('other-subscriber');
     const retry = name('retry');
-    const wait = `${origin}.retry.100ms`;
+    const waitExchange = name('wait');
+    const wait = `${retry}.100ms`;
     await probe.channel.assertExchange(retry, 'direct', { durable: true });
+    await probe.channel.assertExchange(waitExchange, 'direct', { durable: true });
     for (const queue of [origin, other]) {
       await probe.channel.assertQueue(queue, quorum());
       await probe.channel.bindQueue(queue, retry, queue);
@@ -127,21 +132,20 @@ describe(`the RabbitMQ behaviours libs/messaging relies on`, () => {
       quorum({
         'x-message-ttl': 100,
         'x-dead-letter-exchange': retry,
-        'x-dead-letter-routing-key': origin,
         'x-dead-letter-strategy': 'at-least-once',
         'x-overflow': 'reject-publish',
       }),
     );
-    await probe.channel.bindQueue(wait, retry, wait);
-    // A retry copy as libs/messaging publishes it: x-death stripped, keyed by the wait queue.
-    probe.channel.publish(retry, wait, Buffer.from('retry me'), {
+    await probe.channel.bindQueue(wait, waitExchange, wait);
+    probe.channel.publish(waitExchange, wait, Buffer.from('retry me'), {
       persistent: true,
-      headers: { 'x-retry-count': 1 },
+      headers: { 'x-retry-count': 1, CC: [origin] },
     });
     const back = await next(probe.channel, origin);
     expect(back.content.toString()).toBe('retry me');
     expect(back.properties.headers?.['x-retry-count']).toBe(1);
     probe.channel.ack(back);
+    await sleep(300);
     expect(await probe.depth(other)).toBe(0);
     expect(await probe.depth(wait)).toBe(0);
   });

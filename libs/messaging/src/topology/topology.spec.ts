@@ -11,7 +11,7 @@ describe('buildTopology', () => {
     const topology = buildTopology(options(), ['user.registered', 'order.confirmed']);
     // It declares its own exchanges only; the producers' are checked, never declared.
     expect(topology.exchanges.map((e) => `${e.name}:${e.type}`).sort()).toEqual(
-      ['email.events:topic', 'email.retry:direct', 'email.dlx:direct'].sort(),
+      ['email.events:topic', 'email.retry:direct', 'email.wait:direct', 'email.dlx:direct'].sort(),
     );
     expect(topology.sourceExchanges.map((e) => e.name).sort()).toEqual([
       'orders.events',
@@ -20,10 +20,10 @@ describe('buildTopology', () => {
     const subscription = topology.subscriptions.find((s) => s.type === 'user.registered')!;
     expect(subscription.queue).toBe('email.user.registered');
     expect(subscription.waitQueues.map((w) => w.name)).toEqual([
-      'email.user.registered.retry.1s',
-      'email.user.registered.retry.10s',
-      'email.user.registered.retry.1m',
-      'email.user.registered.retry.5m',
+      'email.retry.1s',
+      'email.retry.10s',
+      'email.retry.1m',
+      'email.retry.5m',
     ]);
     expect(subscription.deadLetterQueue).toBe('email.user.registered.dlq');
     expect(topology.bindings).toContainEqual({
@@ -32,6 +32,38 @@ describe('buildTopology', () => {
       routingKey: 'user.registered',
     });
     expect(topology.bindings.some((b) => b.exchange === '')).toBe(false);
+  });
+
+  it('shares one wait queue per delay between the subscriptions, routed back by CC', () => {
+    const topology = buildTopology(options(), ['user.registered', 'order.confirmed']);
+    const waits = topology.queues.filter((q) => q.role === 'wait');
+    expect(waits.map((q) => q.name)).toEqual([
+      'email.retry.1s',
+      'email.retry.10s',
+      'email.retry.1m',
+      'email.retry.5m',
+    ]);
+    // Expired, a retry keeps the keys it was published with: back through email.retry,
+    // where each main queue is bound by its own name (the CC the retry carries).
+    expect(waits[0]!.arguments).toEqual({
+      'x-queue-type': 'quorum',
+      'x-message-ttl': 1_000,
+      'x-dead-letter-exchange': 'email.retry',
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+    });
+    expect(topology.bindings).toContainEqual({
+      queue: 'email.retry.1s',
+      exchange: 'email.wait',
+      routingKey: 'email.retry.1s',
+    });
+    for (const queue of ['email.user.registered', 'email.order.confirmed'])
+      expect(topology.bindings).toContainEqual({
+        queue,
+        exchange: 'email.retry',
+        routingKey: queue,
+      });
+    expect(topology.bindings.filter((b) => b.exchange === 'email.retry')).toHaveLength(2);
   });
 
   it('gives main queues an explicit delivery limit and dead-lettering to <service>.dlx', () => {
@@ -66,7 +98,7 @@ describe('buildTopology', () => {
   it('has only its own exchanges when it consumes nothing', () => {
     const topology = buildTopology(options(), []);
     expect(topology.queues).toEqual([]);
-    expect(topology.exchanges).toHaveLength(3);
+    expect(topology.exchanges).toHaveLength(4);
   });
 });
 

@@ -26,10 +26,13 @@ export interface Subscription {
   queue: string;
   /** The producer's exchange the queue is bound to (checked, never declared, by the consumer). */
   sourceExchange: string;
-  /** Wait queues, shortest delay first: retry level n is `waitQueues[n]`. */
+  /**
+   * The service's wait queues, shortest delay first: retry level n is `waitQueues[n]`. They are
+   * shared by all its subscriptions; a retry names its origin queue in its `CC` header.
+   */
   waitQueues: readonly { name: string; delayMs: number }[];
   deadLetterQueue: string;
-  /** The queues and bindings of this subscription alone (declared on its own channel). */
+  /** The queues and bindings its channel declares: its own, and the shared wait queues. */
   queues: QueueSpec[];
   bindings: BindingSpec[];
 }
@@ -38,13 +41,16 @@ export interface Subscription {
 export interface Topology {
   service: string;
   eventsExchange: string;
+  /** Where expired retries come back: each main queue is bound here by its own name. */
   retryExchange: string;
+  /** Where retries are published: each wait queue is bound here by its own name. */
+  waitExchange: string;
   deadLetterExchange: string;
   /** The service's own exchanges: the only ones it declares. */
   exchanges: ExchangeSpec[];
   /** The producers' exchanges it consumes from: checked passively, so it cannot change them. */
   sourceExchanges: ExchangeSpec[];
-  /** Every queue and binding of every subscription. */
+  /** Every queue and binding of the service, each once. */
   queues: QueueSpec[];
   bindings: BindingSpec[];
   subscriptions: Subscription[];
@@ -59,17 +65,20 @@ export const DEAD_LETTER_QUEUE_DELIVERY_LIMIT = 1_000_000;
 
 /** `<service>.<event type>`, e.g. `inventory.order.placed`. */
 export const queueName = (service: string, type: string) => `${service}.${type}`;
-/** `<queue>.retry.<delay>`, e.g. `inventory.order.placed.retry.10s`. */
-export const waitQueueName = (queue: string, delayMs: number) =>
-  `${queue}.retry.${formatDuration(delayMs)}`;
+/** `<service>.retry.<delay>`, e.g. `inventory.retry.10s`: one per service and delay. */
+export const waitQueueName = (service: string, delayMs: number) =>
+  `${service}.retry.${formatDuration(delayMs)}`;
 /** `<queue>.dlq`. */
 export const deadLetterQueueName = (queue: string) => `${queue}.dlq`;
 
 /**
- * Derives a service's topology from the event types its handlers consume (DESIGN section 5):
- * its topic exchange; per type a quorum queue bound to the producer's exchange, wait queues
- * that dead-letter back into `<service>.retry` keyed by the origin queue, and a DLQ on
- * `<service>.dlx`. Nothing uses the default exchange.
+ * Derives a service's topology from the event types its handlers consume (docs/contract.md):
+ * its topic exchange; per type a quorum queue bound to the producer's exchange and to
+ * `<service>.retry` by its own name, and a DLQ on `<service>.dlx`; per delay one wait queue
+ * `<service>.retry.<delay>`, bound to `<service>.wait`, that dead-letters into
+ * `<service>.retry` with the routing keys the retry was published with: its own name, which
+ * nothing is bound to there, and its origin queue's name, carried in the `CC` header, so the
+ * message returns to its origin queue only. Nothing uses the default exchange.
  */
 export function buildTopology(
   options: ResolvedMessagingOptions,
@@ -78,14 +87,38 @@ export function buildTopology(
   const { service } = options;
   const eventsExchange = `${service}.events`;
   const retryExchange = `${service}.retry`;
+  const waitExchange = `${service}.wait`;
   const deadLetterExchange = `${service}.dlx`;
   const exchanges: ExchangeSpec[] = [
     { name: eventsExchange, type: 'topic' },
     { name: retryExchange, type: 'direct' },
+    { name: waitExchange, type: 'direct' },
     { name: deadLetterExchange, type: 'direct' },
   ];
   const sources = new Map<string, ExchangeSpec>();
   const subscriptions: Subscription[] = [];
+  const waitQueues = options.retryDelaysMs.map((delayMs) => ({
+    name: waitQueueName(service, delayMs),
+    delayMs,
+  }));
+  const waitQueueSpecs: QueueSpec[] = waitQueues.map((wait) => ({
+    name: wait.name,
+    role: 'wait',
+    arguments: {
+      'x-queue-type': options.queueType,
+      'x-message-ttl': wait.delayMs,
+      // No x-dead-letter-routing-key: an expired retry keeps the keys it was published with.
+      'x-dead-letter-exchange': retryExchange,
+      ...(options.queueType === 'quorum'
+        ? { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' }
+        : {}),
+    },
+  }));
+  const waitBindings: BindingSpec[] = waitQueues.map((wait) => ({
+    queue: wait.name,
+    exchange: waitExchange,
+    routingKey: wait.name,
+  }));
 
   for (const type of [...new Set(consumedTypes)].sort()) {
     const source = exchangeOf(type);
@@ -114,27 +147,6 @@ export function buildTopology(
     bindings.push({ queue, exchange: source, routingKey: type });
     bindings.push({ queue, exchange: retryExchange, routingKey: queue });
 
-    const waitQueues = options.retryDelaysMs.map((delayMs) => ({
-      name: waitQueueName(queue, delayMs),
-      delayMs,
-    }));
-    for (const wait of waitQueues) {
-      queues.push({
-        name: wait.name,
-        role: 'wait',
-        arguments: {
-          'x-queue-type': options.queueType,
-          'x-message-ttl': wait.delayMs,
-          'x-dead-letter-exchange': retryExchange,
-          'x-dead-letter-routing-key': queue,
-          ...(options.queueType === 'quorum'
-            ? { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' }
-            : {}),
-        },
-      });
-      bindings.push({ queue: wait.name, exchange: retryExchange, routingKey: wait.name });
-    }
-
     const deadLetterQueue = deadLetterQueueName(queue);
     queues.push({
       name: deadLetterQueue,
@@ -145,6 +157,8 @@ export function buildTopology(
           : { 'x-queue-type': 'classic' },
     });
     bindings.push({ queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: queue });
+    queues.push(...waitQueueSpecs);
+    bindings.push(...waitBindings);
     subscriptions.push({
       type,
       queue,
@@ -156,15 +170,25 @@ export function buildTopology(
     });
   }
 
+  const unique = <T>(items: T[], key: (item: T) => string) => [
+    ...new Map(items.map((item) => [key(item), item])).values(),
+  ];
   return {
     service,
     eventsExchange,
     retryExchange,
+    waitExchange,
     deadLetterExchange,
     exchanges,
     sourceExchanges: [...sources.values()],
-    queues: subscriptions.flatMap((subscription) => subscription.queues),
-    bindings: subscriptions.flatMap((subscription) => subscription.bindings),
+    queues: unique(
+      subscriptions.flatMap((subscription) => subscription.queues),
+      (queue) => queue.name,
+    ),
+    bindings: unique(
+      subscriptions.flatMap((subscription) => subscription.bindings),
+      (b) => `${b.exchange} ${b.routingKey} ${b.queue}`,
+    ),
     subscriptions,
   };
 }
