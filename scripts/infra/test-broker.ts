@@ -21,10 +21,11 @@ if (command === 'start') {
     root,
     detached: true,
   });
-  const version = (
-    await node.management<{ rabbitmq_version: string }>('GET', '/overview')
-  ).rabbitmq_version;
-  process.stderr.write(`[test-broker] RabbitMQ ${version} node ${node.name} on :${node.amqpPort}\n`);
+  const version = (await node.management<{ rabbitmq_version: string }>('GET', '/overview'))
+    .rabbitmq_version;
+  process.stderr.write(
+    `[test-broker] RabbitMQ ${version} node ${node.name} on :${node.amqpPort}\n`,
+  );
   console.log(`export TEST_AMQP_BASE=amqp://guest:guest@127.0.0.1:${node.amqpPort}`);
   console.log(`export RABBITMQ_MANAGEMENT_URL=${node.managementUrl}`);
   console.log(`export TEST_RABBITMQ_ROOT=${root}`);
@@ -34,6 +35,8 @@ if (command === 'start') {
   const stopped = BrokerNode.stopDetached(rest[0], process.env.TEST_RABBITMQ_ROOT || '/');
   process.stderr.write(`[test-broker] ${stopped ? 'stopped' : 'no such node:'} ${rest[0]}\n`);
 } else {
-  process.stderr.write('usage: test-broker.ts start [--root <dir>] [--name <prefix>] | stop <node>\n');
+  process.stderr.write(
+    'usage: test-broker.ts start [--root <dir>] [--name <prefix>] | stop <node>\n',
+  );
   process.exit(2);
 }
