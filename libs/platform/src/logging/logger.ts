@@ -16,6 +16,52 @@ export const REDACTED_PATHS = [
   'headers.authorization',
 ];
 
+/** Properties of an error that may be logged; anything else (query parameters, driver
+ * errors, request options, response bodies) carries user data and never reaches a line. */
+const LOGGABLE_ERROR_FIELDS = [
+  'code',
+  'errno',
+  'severity',
+  'routine',
+  'constraint',
+  'table',
+  'column',
+  'status',
+  'statusCode',
+  'classId',
+  'methodId',
+] as const;
+
+const MAX_CAUSE_DEPTH = 5;
+
+/**
+ * What a log line holds of an error: its class, message, stack and a fixed list of diagnostic
+ * fields (SQLSTATE, constraint, AMQP reply code, HTTP status), then its causes the same way. A
+ * TypeORM `QueryFailedError` keeps its `query` and `parameters` (an email and a password hash,
+ * for a registration) as own properties, and pg's `DatabaseError` its `detail`
+ * ("Key (email)=(...) already exists"); pino's default serializer writes them all. This
+ * allow-list is the one place that decides what of an error is written.
+ */
+export function loggableError(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error, message: String(error) };
+  const fields: Record<string, unknown> = {
+    type: error.constructor.name,
+    message: error.message,
+    stack: error.stack,
+  };
+  const source = error as unknown as Record<string, unknown>;
+  for (const name of LOGGABLE_ERROR_FIELDS) {
+    const value = source[name];
+    if (typeof value === 'string' || typeof value === 'number') fields[name] = value;
+  }
+  if (depth < MAX_CAUSE_DEPTH) {
+    if (error.cause !== undefined) fields.cause = loggableError(error.cause, depth + 1);
+    if (error instanceof AggregateError)
+      fields.errors = error.errors.map((inner: unknown) => loggableError(inner, depth + 1));
+  }
+  return fields;
+}
+
 /**
  * A pino logger writing one JSON object a line (to stdout, or `destination`), with the service,
  * the log context (correlation id, event, subject) and, inside a traced request or handler,
@@ -32,6 +78,7 @@ export function createLogger(
       base: { service, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { err: loggableError, error: loggableError },
       formatters: { level: (label) => ({ level: label }) },
       mixin: logFields,
     },
