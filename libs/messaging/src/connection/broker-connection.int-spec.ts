@@ -26,10 +26,13 @@ describe('connectFailureHint against RabbitMQ', () => {
     await vhost?.dispose();
   });
 
+  // The broker under test: the default one, or the node `npm run test:rabbitmq4` started.
+  const address = () => new URL(vhost.url).host;
+
   it('names the user when the login is refused', async () => {
     const url = vhost.url.replace('guest:guest', 'guest:wrong');
     expect(connectFailureHint(await failureOf(url), url)).toBe(
-      'RabbitMQ at 127.0.0.1:5672 refused the login of user "guest": check the user and password in AMQP_URL',
+      `RabbitMQ at ${address()} refused the login of user "guest": check the user and password in AMQP_URL`,
     );
   });
 
@@ -37,7 +40,7 @@ describe('connectFailureHint against RabbitMQ', () => {
     const url = `${vhost.url}-missing`;
     const missing = decodeURIComponent(new URL(url).pathname.slice(1));
     expect(connectFailureHint(await failureOf(url), url)).toBe(
-      `RabbitMQ at 127.0.0.1:5672 refused to open vhost "${missing}" for user "guest": check that the vhost in the path of AMQP_URL exists and that the user has permissions on it`,
+      `RabbitMQ at ${address()} refused to open vhost "${missing}" for user "guest": check that the vhost in the path of AMQP_URL exists and that the user has permissions on it`,
     );
   });
 
