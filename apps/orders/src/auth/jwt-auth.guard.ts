@@ -37,9 +37,16 @@ export class JwtAuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const response = context
+      .switchToHttp()
+      .getResponse<{ setHeader(name: string, value: string): void }>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header) : null;
-    if (!match || !this.key) throw new UnauthorizedException('A valid Bearer token is required.');
+    if (!match || !this.key) {
+      // RFC 6750 section 3: a request without credentials gets the challenge, no error code.
+      response.setHeader('WWW-Authenticate', 'Bearer realm="commerce"');
+      throw new UnauthorizedException('A valid Bearer token is required.');
+    }
     try {
       request.userId = verifyJwt(match[1]!, this.key, {
         issuer: JWT_ISSUER,
@@ -48,6 +55,10 @@ export class JwtAuthGuard implements CanActivate {
     } catch (error) {
       const reason =
         error instanceof InvalidTokenError ? error.message : 'Token cannot be verified.';
+      response.setHeader(
+        'WWW-Authenticate',
+        `Bearer realm="commerce", error="invalid_token", error_description="${reason.replace(/"/g, "'")}"`,
+      );
       throw new UnauthorizedException(reason);
     }
     return true;
