@@ -67,7 +67,7 @@ describe('log lines never hold query parameters or other user data of errors', (
     errors.unique = await failure(dataSource.query(insert, [EMAIL, 'Ada', HASH]));
     errors.wrapped = new Error('Registration failed', { cause: errors.unique });
     errors.aggregate = new AggregateError([errors.nulByte, errors.unique], 'Both failed');
-    errors.timeout = new TransactionTimeoutError(1000);
+    errors.timeout = new TransactionTimeoutError('The transaction ran past 1000 ms');
     const connection = await amqp.connect(DEFAULT_BROKER.amqpBases[0]!);
     connection.on('error', () => undefined);
     const channel = await connection.createChannel();
