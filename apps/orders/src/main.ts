@@ -10,7 +10,6 @@ await bootstrapService('orders', {
   opsServer: true,
   configure: (app) => {
     app.use(helmet());
-    app.set('trust proxy', 'loopback');
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()

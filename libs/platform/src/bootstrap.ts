@@ -11,6 +11,7 @@ import {
 } from './config/service-config.js';
 import { correlationIdMiddleware, requestLogMiddleware } from './http/correlation-id.middleware.js';
 import { HttpErrorFilter } from './http/http-error.filter.js';
+import { jsonDepthMiddleware } from './http/json-depth.js';
 import { createLogger, PinoNestLogger } from './logging/logger.js';
 import { collectDefaultMetrics, startOpsServer } from './metrics/metrics.js';
 import { startTracing, stopTracing } from './tracing/tracing.js';
@@ -44,12 +45,17 @@ export async function configureServiceApp(
   app.use(tracingMiddleware);
   app.use(correlationIdMiddleware);
   app.use(requestLogMiddleware(logger));
+  app.set('trust proxy', config.trustProxy);
   app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.use(jsonDepthMiddleware);
   app.useGlobalFilters(new HttpErrorFilter(options.errorStatus));
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
   app.enableShutdownHooks();
+  const server = app.getHttpServer();
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.headersTimeout = config.headersTimeoutMs;
   await options.configure?.(app, config);
 }
 
@@ -90,8 +96,11 @@ export async function bootstrapService(
       logger.info({ opsPort: config.opsPort }, `metrics on :${config.opsPort}/metrics`);
     }
     app.getHttpServer().on('close', () => void stopTracing());
-    await app.listen(config.port, '0.0.0.0');
-    logger.info({ port: config.port }, `${service} listening on ${config.port}`);
+    await app.listen(config.port, config.host);
+    logger.info(
+      { port: config.port, host: config.host },
+      `${service} listening on ${config.host}:${config.port}`,
+    );
     return app;
   } catch (error) {
     logger.fatal({ err: error }, `${service} failed to start: ${(error as Error).message}`);

@@ -1,4 +1,5 @@
-import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
+import { InternalCallerGuard } from '@app/platform';
+import { BadRequestException, Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 export interface SentEmailView {
@@ -15,14 +16,15 @@ export interface SentEmailView {
 
 /** Internal: the sent-mail log. */
 @Controller('emails')
+@UseGuards(InternalCallerGuard)
 export class EmailsController {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** `GET /emails?to=` -> the log for one recipient (or the latest 200), newest first. */
+  /** `GET /emails?to=` -> the log of one recipient (the latest 200), newest first. */
   @Get()
   async list(@Query('to') to?: string): Promise<SentEmailView[]> {
-    if (to !== undefined && (typeof to !== 'string' || to.length > 254)) {
-      throw new BadRequestException('to must be one email address.');
+    if (typeof to !== 'string' || to.trim() === '' || to.length > 254) {
+      throw new BadRequestException('to is required: the one email address whose mail to list.');
     }
     const rows = await this.dataSource.query<
       {
@@ -37,10 +39,8 @@ export class EmailsController {
         sent_at: Date | null;
       }[]
     >(
-      to
-        ? `SELECT * FROM sent_emails WHERE lower(recipient) = lower($1) ORDER BY created_at DESC LIMIT 200`
-        : `SELECT * FROM sent_emails ORDER BY created_at DESC LIMIT 200`,
-      to ? [to] : [],
+      `SELECT * FROM sent_emails WHERE lower(recipient) = lower($1) ORDER BY created_at DESC LIMIT 200`,
+      [to],
     );
     return rows.map((row) => ({
       eventId: row.event_id,

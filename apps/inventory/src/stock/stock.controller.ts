@@ -1,4 +1,5 @@
-import { Controller, Get } from '@nestjs/common';
+import { InternalCallerGuard } from '@app/platform';
+import { Controller, Get, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 export interface StockLevel {
@@ -10,6 +11,7 @@ export interface StockLevel {
 
 /** Internal: stock levels per SKU. */
 @Controller('stock')
+@UseGuards(InternalCallerGuard)
 export class StockController {
   constructor(private readonly dataSource: DataSource) {}
 

@@ -1,7 +1,9 @@
 import {
+  CLIENT_ADDRESS_HEADER,
   CORRELATION_HEADER,
   currentLogContext,
   inSpan,
+  internalAuthorization,
   SERVICE_CONFIG,
   type ServiceConfig,
   SpanKind,
@@ -26,8 +28,15 @@ export class UsersClient {
 
   constructor(@Inject(SERVICE_CONFIG) private readonly config: ServiceConfig) {}
 
-  /** POSTs `body` to users' `path` and returns its JSON answer. */
-  async post<T>(path: '/internal/register' | '/internal/authenticate', body: unknown): Promise<T> {
+  /**
+   * POSTs `body` to users' `path` and returns its JSON answer; `clientAddress` (the caller of
+   * the gateway) lets users apply its own per-client limits.
+   */
+  async post<T>(
+    path: '/internal/register' | '/internal/authenticate',
+    body: unknown,
+    clientAddress?: string,
+  ): Promise<T> {
     const url = new URL(path, this.config.usersUrl);
     let response: Response;
     try {
@@ -43,6 +52,8 @@ export class UsersClient {
             method: 'POST',
             headers: {
               'content-type': 'application/json',
+              ...internalAuthorization(this.config),
+              ...(clientAddress ? { [CLIENT_ADDRESS_HEADER]: clientAddress } : {}),
               [CORRELATION_HEADER]: currentLogContext()?.correlationId ?? '',
               ...(traceparent ? { traceparent } : {}),
             },

@@ -1,9 +1,11 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { InternalCallerGuard } from '@app/platform';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { type AccountView, RegisterAccountDto } from '@app/contracts';
 import { RegisterAccountService } from './register-account.service.js';
 
 /** Internal API called by the gateway only; passwords never go through the broker. */
 @Controller('internal')
+@UseGuards(InternalCallerGuard)
 export class RegisterAccountController {
   constructor(private readonly service: RegisterAccountService) {}
 

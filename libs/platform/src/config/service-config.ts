@@ -12,6 +12,12 @@ export const DEFAULT_PORTS: Record<ServiceName, number> = {
 export const DEFAULT_OPS_PORT = 9000;
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 export const DEFAULT_USERS_URL = 'http://127.0.0.1:3001';
+/** Loopback by default: a service reachable from elsewhere is a deployment decision (HOST). */
+export const DEFAULT_HOST = '127.0.0.1';
+/** Above the idle timeout of the usual load balancers (AWS ALB 60 s, nginx 75 s is upstream). */
+export const DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT = '65s';
+/** Shortest internal token accepted: 32 characters (`openssl rand -hex 32` gives 64). */
+export const MIN_INTERNAL_TOKEN_LENGTH = 32;
 
 /** The configuration of DESIGN section 7, validated once at boot. */
 export interface ServiceConfig {
@@ -20,6 +26,18 @@ export interface ServiceConfig {
   amqpUrl: string;
   databaseUrl: string;
   port: number;
+  /** The address the HTTP server binds (`HOST`). */
+  host: string;
+  /** Express `trust proxy` (`TRUST_PROXY`): `false`, or the proxies whose X-Forwarded-For counts. */
+  trustProxy: false | string[];
+  /**
+   * `INTERNAL_TOKEN`: the bearer tokens internal HTTP accepts (the first is the one sent), so a
+   * new token can be rolled out next to the old one. Empty only in development, where internal
+   * endpoints then answer loopback callers only.
+   */
+  internalTokens: string[];
+  keepAliveTimeoutMs: number;
+  headersTimeoutMs: number;
   opsPort: number;
   usersUrl: string;
   usersTimeoutMs: number;
@@ -39,6 +57,10 @@ export interface ServiceConfig {
   logLevel: string;
   /** Requests per minute per IP to the gateway's `/users` and `/auth/token`; half per email. */
   rateLimitPerMinute: number;
+  /** Order writes (place, pay, cancel) per minute per user on the gateway. */
+  orderRateLimitPerMinute: number;
+  /** Orders a user may have open (not yet confirmed, rejected, cancelled or expired). */
+  maxOpenOrders: number;
 }
 
 /** Every environment variable a service reads (deployment manifests are checked against it). */
@@ -47,6 +69,11 @@ export const CONFIG_VARIABLES = [
   'AMQP_URL',
   'DATABASE_URL',
   'PORT',
+  'HOST',
+  'TRUST_PROXY',
+  'INTERNAL_TOKEN',
+  'HTTP_KEEP_ALIVE_TIMEOUT',
+  'HTTP_HEADERS_TIMEOUT',
   'OPS_PORT',
   'USERS_URL',
   'USERS_TIMEOUT',
@@ -65,6 +92,8 @@ export const CONFIG_VARIABLES = [
   'DEFAULT_CURRENCY',
   'LOG_LEVEL',
   'RATE_LIMIT_PER_MINUTE',
+  'ORDER_RATE_LIMIT_PER_MINUTE',
+  'MAX_OPEN_ORDERS',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
 ] as const;
 
@@ -141,6 +170,43 @@ export function loadServiceConfig(
       url('DATABASE_URL', ['postgres:', 'postgresql:']),
     ),
     port: read('PORT', String(DEFAULT_PORTS[service]), integer('PORT', 1, 65_535)),
+    host: read('HOST', DEFAULT_HOST, (value) => {
+      if (!/^[0-9a-fA-F.:]+$|^[A-Za-z0-9.-]+$/.test(value))
+        throw new ConfigError(
+          `HOST="${value}" must be an address (0.0.0.0, ::, 127.0.0.1) or name.`,
+        );
+      return value;
+    }),
+    trustProxy: read('TRUST_PROXY', 'false', (value) => {
+      if (value === 'false') return false;
+      const proxies = value.split(',').map((part) => part.trim());
+      for (const proxy of proxies)
+        if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(proxy))
+          throw new ConfigError(
+            `TRUST_PROXY="${value}" must be false or a comma-separated list of proxy addresses or CIDRs (or loopback, linklocal, uniquelocal).`,
+          );
+      return proxies;
+    }),
+    internalTokens: read('INTERNAL_TOKEN', '', (value) => {
+      const tokens = value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean);
+      for (const token of tokens)
+        if (token.length < MIN_INTERNAL_TOKEN_LENGTH || /\s/.test(token))
+          throw new ConfigError(
+            `INTERNAL_TOKEN must hold tokens of at least ${MIN_INTERNAL_TOKEN_LENGTH} characters without spaces, separated by commas (generate one with: openssl rand -hex 32).`,
+          );
+      return tokens;
+    }),
+    keepAliveTimeoutMs: read(
+      'HTTP_KEEP_ALIVE_TIMEOUT',
+      DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT,
+      duration('HTTP_KEEP_ALIVE_TIMEOUT'),
+    ),
+    headersTimeoutMs: read('HTTP_HEADERS_TIMEOUT', '', (value) =>
+      value ? duration('HTTP_HEADERS_TIMEOUT')(value) : 0,
+    ),
     opsPort: read('OPS_PORT', String(DEFAULT_OPS_PORT), integer('OPS_PORT', 1, 65_535)),
     usersUrl: read('USERS_URL', DEFAULT_USERS_URL, url('USERS_URL', ['http:', 'https:'])),
     usersTimeoutMs: read('USERS_TIMEOUT', '3s', duration('USERS_TIMEOUT')),
@@ -181,6 +247,12 @@ export function loadServiceConfig(
       '60',
       integer('RATE_LIMIT_PER_MINUTE', 1, 1_000_000),
     ),
+    orderRateLimitPerMinute: read(
+      'ORDER_RATE_LIMIT_PER_MINUTE',
+      '120',
+      integer('ORDER_RATE_LIMIT_PER_MINUTE', 1, 1_000_000),
+    ),
+    maxOpenOrders: read('MAX_OPEN_ORDERS', '20', integer('MAX_OPEN_ORDERS', 1, 1_000_000)),
     logLevel: read('LOG_LEVEL', 'info', (value) => {
       if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(value)) {
         throw new ConfigError(
@@ -195,6 +267,16 @@ export function loadServiceConfig(
   }
   if (production && service === 'orders' && !config.jwtPublicKey) {
     problems.push('JWT_PUBLIC_KEY is required in production (an Ed25519 public key in PEM).');
+  }
+  // Headers must arrive before the connection may idle out, or Node drops a reused connection.
+  if (config.keepAliveTimeoutMs !== undefined && !config.headersTimeoutMs)
+    config.headersTimeoutMs = config.keepAliveTimeoutMs + 1000;
+  else if (config.headersTimeoutMs && config.headersTimeoutMs <= config.keepAliveTimeoutMs)
+    problems.push('HTTP_HEADERS_TIMEOUT must be longer than HTTP_KEEP_ALIVE_TIMEOUT.');
+  if (production && config.internalTokens?.length === 0) {
+    problems.push(
+      'INTERNAL_TOKEN is required in production: the token internal HTTP callers present (the same in every service; generate one with openssl rand -hex 32).',
+    );
   }
   if (problems.length) {
     throw new ConfigError(`Invalid configuration for ${service}:\n  - ${problems.join('\n  - ')}`);
