@@ -46,6 +46,8 @@ export class System extends OnTestInfrastructure {
         USERS_URL: `http://127.0.0.1:${this.ports.users}`,
         ORDERS_OPS_PORT: String((this.opsPort = await freePort())),
         RATE_LIMIT_PER_MINUTE: '1000',
+        ORDER_RATE_LIMIT_PER_MINUTE: '100000',
+        MAX_OPEN_ORDERS: '100000',
         ...serviceEnv,
         ...env,
       },

@@ -156,6 +156,8 @@ export class Cluster extends OnTestInfrastructure {
       JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       RATE_LIMIT_PER_MINUTE: '1000000',
+      ORDER_RATE_LIMIT_PER_MINUTE: '1000000',
+      MAX_OPEN_ORDERS: '1000000',
       ...options.env,
     };
     const ports = new Map<Service, number[]>();

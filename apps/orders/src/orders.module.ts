@@ -1,8 +1,8 @@
 import { serviceModule } from '@app/messaging';
-import { type ServiceConfig } from '@app/platform';
+import { RateLimiter, RateLimits1764500000000, type ServiceConfig } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
-import { RateLimitGuard } from './http/rate-limit.guard.js';
+import { OrderWriteLimitGuard, RateLimitGuard } from './http/rate-limit.guard.js';
 import { CancelOrderController } from './cancel-order/cancel-order.controller.js';
 import { CatalogProjection, ProductsController } from './catalog/catalog.js';
 import { ORDERS_MIGRATIONS } from './migrations/1764400000000-create-orders.js';
@@ -21,7 +21,7 @@ import { UsersGatewayController } from './users-gateway/users-gateway.controller
 export class OrdersModule {
   static forRoot(config: ServiceConfig): DynamicModule {
     return serviceModule(OrdersModule, config, {
-      migrations: ORDERS_MIGRATIONS,
+      migrations: [...ORDERS_MIGRATIONS, RateLimits1764500000000],
       // The gateway keeps taking orders while the broker is away: database only.
       readiness: 'database',
       // Metrics on OPS_PORT, never on the public port.
@@ -36,7 +36,9 @@ export class OrdersModule {
       ],
       providers: [
         JwtAuthGuard,
+        RateLimiter,
         RateLimitGuard,
+        OrderWriteLimitGuard,
         UsersClient,
         OrderCommandService,
         PlaceOrderService,

@@ -1,7 +1,8 @@
 import { serviceModule } from '@app/messaging';
-import { type ServiceConfig } from '@app/platform';
+import { RateLimiter, RateLimits1764500000000, type ServiceConfig } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AuthenticateController } from './authenticate/authenticate.controller.js';
+import { AuthenticateLimitGuard } from './authenticate/authenticate-limit.guard.js';
 import { AuthenticateService } from './authenticate/authenticate.service.js';
 import { USERS_MIGRATIONS } from './migrations/1764100000000-create-accounts.js';
 import { RegisterAccountController } from './register/register-account.controller.js';
@@ -12,12 +13,12 @@ import { RegisterAccountService } from './register/register-account.service.js';
 export class UsersModule {
   static forRoot(config: ServiceConfig): DynamicModule {
     return serviceModule(UsersModule, config, {
-      migrations: USERS_MIGRATIONS,
+      migrations: [...USERS_MIGRATIONS, RateLimits1764500000000],
       // Registration works while the broker is away (the outbox holds the events).
       readiness: 'database',
       metricsOnMainPort: true,
       controllers: [RegisterAccountController, AuthenticateController],
-      providers: [RegisterAccountService, AuthenticateService],
+      providers: [RegisterAccountService, AuthenticateService, RateLimiter, AuthenticateLimitGuard],
     });
   }
 }

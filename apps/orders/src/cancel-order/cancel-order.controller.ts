@@ -3,6 +3,7 @@ import { Controller, HttpCode, NotFoundException, Param, Post, UseGuards } from 
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { CurrentUser, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
+import { OrderWriteLimitGuard } from '../http/rate-limit.guard.js';
 import { OrdersReadModel } from '../event-store/orders-read-model.js';
 import { OrderCommandService } from '../orders/order-command.service.js';
 import { isUuid } from '../query-orders/order-id.js';
@@ -10,7 +11,7 @@ import { isUuid } from '../query-orders/order-id.js';
 @ApiTags('orders')
 @ApiBearerAuth()
 @Controller('orders')
-@UseGuards(JwtAuthGuard)
+@UseGuards(JwtAuthGuard, OrderWriteLimitGuard)
 export class CancelOrderController {
   constructor(
     private readonly dataSource: DataSource,

@@ -1,76 +1,87 @@
-import { SERVICE_CONFIG, type ServiceConfig } from '@app/platform';
 import {
-  type CanActivate,
-  type ExecutionContext,
-  HttpException,
-  HttpStatus,
-  Inject,
-  Injectable,
-} from '@nestjs/common';
+  enforceLimits,
+  type RateLimit,
+  RateLimiter,
+  SERVICE_CONFIG,
+  type ServiceConfig,
+} from '@app/platform';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 
-const WINDOW_MS = 60_000;
-const SWEEP_AT = 10_000;
+const MINUTE = 60_000;
 
-interface Window {
-  count: number;
-  resetAt: number;
+interface LimitedRequest {
+  ip?: string;
+  body?: { email?: unknown };
+  userId?: string;
 }
 
+const http = (context: ExecutionContext) => ({
+  request: context.switchToHttp().getRequest<LimitedRequest>(),
+  response: context.switchToHttp().getResponse<{ setHeader(name: string, value: string): void }>(),
+});
+
+/** The client address: the socket's, or X-Forwarded-For's only through a TRUST_PROXY proxy. */
+const clientOf = (request: LimitedRequest) => request.ip ?? 'unknown';
+
 /**
- * Fixed-window rate limit per client IP and per email in the body, in memory (per replica).
- * Over the limit: 429 with `Retry-After`. Guards run before validation, so even malformed
- * requests count.
+ * Limits registration and sign-in, across replicas (the counters are in the gateway's
+ * database): `RATE_LIMIT_PER_MINUTE` per client address, and half that per account *and*
+ * client address. An account's limit is never reached by someone else's attempts, so an
+ * attacker cannot lock a user out; guessing one password is bounded per client address.
+ * Guards run before validation, so malformed requests count too.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  private readonly windows = new Map<string, Window>();
-  private readonly perIp: number;
-  private readonly perEmail: number;
+  private readonly client: RateLimit;
+  private readonly account: RateLimit;
 
-  /** `RATE_LIMIT_PER_MINUTE` per IP (default 60), half that per email. */
-  constructor(@Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'rateLimitPerMinute'>) {
-    this.perIp = config.rateLimitPerMinute;
-    this.perEmail = Math.max(1, Math.floor(this.perIp / 2));
+  constructor(
+    private readonly limiter: RateLimiter,
+    @Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'rateLimitPerMinute'>,
+  ) {
+    this.client = { name: 'client', limit: config.rateLimitPerMinute, windowMs: MINUTE };
+    this.account = {
+      name: 'account',
+      limit: Math.max(1, Math.floor(config.rateLimitPerMinute / 2)),
+      windowMs: MINUTE,
+    };
   }
 
-  canActivate(context: ExecutionContext): boolean {
-    const request = context
-      .switchToHttp()
-      .getRequest<{ ip?: string; body?: { email?: unknown } }>();
-    const response = context
-      .switchToHttp()
-      .getResponse<{ setHeader(name: string, value: string): void }>();
-    const now = Date.now();
-    if (this.windows.size > SWEEP_AT) this.sweep(now);
-    const email =
-      typeof request.body?.email === 'string' ? request.body.email.trim().toLowerCase() : undefined;
-    const checks: [string, number][] = [[`ip:${request.ip ?? 'unknown'}`, this.perIp]];
-    if (email) checks.push([`email:${email}`, this.perEmail]);
-    for (const [key, limit] of checks) {
-      const window = this.hit(key, now);
-      if (window.count > limit) {
-        const seconds = Math.ceil((window.resetAt - now) / 1000);
-        response.setHeader('Retry-After', String(seconds));
-        throw new HttpException(
-          `Too many requests; retry in ${seconds} s.`,
-          HttpStatus.TOO_MANY_REQUESTS,
-        );
-      }
-    }
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const { request, response } = http(context);
+    const client = clientOf(request);
+    const states = [await this.limiter.hit(client, this.client)];
+    const email = request.body?.email;
+    if (typeof email === 'string' && email.length <= 320)
+      states.push(await this.limiter.hit(`${email.trim().toLowerCase()}|${client}`, this.account));
+    enforceLimits(response, states);
     return true;
   }
+}
 
-  private hit(key: string, now: number): Window {
-    let window = this.windows.get(key);
-    if (!window || window.resetAt <= now) {
-      window = { count: 0, resetAt: now + WINDOW_MS };
-      this.windows.set(key, window);
-    }
-    window.count += 1;
-    return window;
+/**
+ * Limits order writes (place, pay, cancel) to `ORDER_RATE_LIMIT_PER_MINUTE` per user; runs
+ * after `JwtAuthGuard`, which sets the user.
+ */
+@Injectable()
+export class OrderWriteLimitGuard implements CanActivate {
+  private readonly perUser: RateLimit;
+
+  constructor(
+    private readonly limiter: RateLimiter,
+    @Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'orderRateLimitPerMinute'>,
+  ) {
+    this.perUser = {
+      name: 'order-writes',
+      limit: config.orderRateLimitPerMinute,
+      windowMs: MINUTE,
+    };
   }
 
-  private sweep(now: number): void {
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const { request, response } = http(context);
+    if (!request.userId) return true; // JwtAuthGuard answers 401 first.
+    enforceLimits(response, [await this.limiter.hit(request.userId, this.perUser)]);
+    return true;
   }
 }

@@ -13,6 +13,7 @@ import { IsInt, Max, Min } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CurrentUser, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
+import { OrderWriteLimitGuard } from '../http/rate-limit.guard.js';
 import { OrdersReadModel } from '../event-store/orders-read-model.js';
 import { OrderCommandService } from '../orders/order-command.service.js';
 import { isUuid } from '../query-orders/order-id.js';
@@ -28,7 +29,7 @@ export class PayOrderDto {
 @ApiTags('orders')
 @ApiBearerAuth()
 @Controller('orders')
-@UseGuards(JwtAuthGuard)
+@UseGuards(JwtAuthGuard, OrderWriteLimitGuard)
 export class PayOrderController {
   constructor(
     private readonly dataSource: DataSource,

@@ -1,13 +1,14 @@
 import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
+import { OrderWriteLimitGuard } from '../http/rate-limit.guard.js';
 import { PlaceOrderDto } from './place-order.dto.js';
 import { PlaceOrderService } from './place-order.service.js';
 
 @ApiTags('orders')
 @ApiBearerAuth()
 @Controller('orders')
-@UseGuards(JwtAuthGuard)
+@UseGuards(JwtAuthGuard, OrderWriteLimitGuard)
 export class PlaceOrderController {
   constructor(private readonly service: PlaceOrderService) {}
 

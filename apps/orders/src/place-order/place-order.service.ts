@@ -1,5 +1,12 @@
 import { currentLogContext, SERVICE_CONFIG, type ServiceConfig, transaction } from '@app/platform';
-import { BadRequestException, ConflictException, Inject, Injectable } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+} from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type OrderItem } from '../domain/order.js';
@@ -46,6 +53,7 @@ export class PlaceOrderService {
               );
               if (replay) return replay;
             }
+            await this.checkOpenOrders(manager, userId);
             const { items, currency } = await this.price(manager, dto);
             const state = await this.commands.executeIn(
               manager,
@@ -59,6 +67,28 @@ export class PlaceOrderService {
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= 3) throw error;
       }
+    }
+  }
+
+  /**
+   * Refuses a new order while the user has `MAX_OPEN_ORDERS` open (PENDING or CONFIRMED):
+   * without a cap one user could hold a product's whole stock until the payment timeout. The
+   * user's orders are placed one at a time (a transaction lock), so the cap is exact.
+   */
+  private async checkOpenOrders(manager: EntityManager, userId: string): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+      `open-orders:${userId}`,
+    ]);
+    const [row] = await manager.query<{ open: number }[]>(
+      `SELECT count(*)::int AS open FROM orders_view
+       WHERE user_id = $1 AND status IN ('PENDING', 'CONFIRMED')`,
+      [userId],
+    );
+    if (row!.open >= this.config.maxOpenOrders) {
+      throw new HttpException(
+        `You have ${row!.open} open orders, the most allowed (MAX_OPEN_ORDERS); pay or cancel one before placing another.`,
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
     }
   }
 
