@@ -1,10 +1,22 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsString, Length, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsString, Length, Matches, MaxLength, MinLength } from 'class-validator';
 
 /**
  * The internal HTTP API of users, which only the gateway calls: one definition of the bodies
  * and their rules, validated at the gateway (400 before any call) and again by users.
  */
+
+/**
+ * A plain address: no quoted local part, no spaces, quotes, commas, brackets or control
+ * characters, which `IsEmail` allows but mail headers and the event schema do not.
+ */
+export const PLAIN_EMAIL = /^[^\s",;:<>()[\]\\\p{Cc}]+@[^\s",;:<>()[\]\\\p{Cc}@]+$/u;
+const PLAIN_EMAIL_MESSAGE =
+  'email must be a plain address like ada@example.com (no quoted part, spaces, commas or control characters)';
+
+/** A name: at least one visible character, no control characters or line breaks. */
+export const DISPLAY_NAME =
+  /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*[^\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}][^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
 
 /** Minimum password length enforced at registration. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -13,12 +25,16 @@ export const MIN_PASSWORD_LENGTH = 8;
 export class RegisterAccountDto {
   @ApiProperty({ example: 'ada@example.com' })
   @IsEmail({}, { message: 'email must be an email address' })
+  @Matches(PLAIN_EMAIL, { message: PLAIN_EMAIL_MESSAGE })
   @MaxLength(254)
   email!: string;
 
   @ApiProperty({ example: 'Ada Lovelace' })
   @IsString()
   @Length(1, 200)
+  @Matches(DISPLAY_NAME, {
+    message: 'name must hold a visible character and no control characters or line breaks',
+  })
   name!: string;
 
   @ApiProperty({ minLength: MIN_PASSWORD_LENGTH, example: 'correct horse battery' })
@@ -34,6 +50,7 @@ export class RegisterAccountDto {
 export class AuthenticateDto {
   @ApiProperty({ example: 'ada@example.com' })
   @IsEmail({}, { message: 'email must be an email address' })
+  @Matches(PLAIN_EMAIL, { message: PLAIN_EMAIL_MESSAGE })
   @MaxLength(254)
   email!: string;
 

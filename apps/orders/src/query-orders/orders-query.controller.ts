@@ -88,6 +88,27 @@ function encodeCursor(position: { createdAt: string; orderId: string }): string 
   return Buffer.from(JSON.stringify([position.createdAt, position.orderId])).toString('base64url');
 }
 
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
+
+/** A timestamp as PostgreSQL writes `timestamptz::text`, with a date that exists. */
+function isTimestamp(text: string): boolean {
+  const match = TIMESTAMP.exec(text);
+  if (!match) return false;
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match
+    .slice(1, 7)
+    .map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60
+  );
+}
+
 function decodeCursor(cursor: unknown): { createdAt: string; orderId: string } {
   try {
     if (typeof cursor !== 'string') throw new Error('not a string');
@@ -96,7 +117,7 @@ function decodeCursor(cursor: unknown): { createdAt: string; orderId: string } {
     ) as unknown[];
     if (
       typeof createdAt !== 'string' ||
-      Number.isNaN(Date.parse(createdAt)) ||
+      !isTimestamp(createdAt) ||
       typeof orderId !== 'string' ||
       !isUuid(orderId)
     ) {
