@@ -15,7 +15,8 @@ RUN npx nest build --all && npm prune --omit=dev --no-audit --no-fund --ignore-s
 FROM ${NODE_IMAGE} AS runtime
 ARG APP
 RUN test -n "${APP}" || (echo "build with --build-arg APP=orders|users|inventory|email" && exit 1)
-ENV NODE_ENV=production APP=${APP}
+# Listen on every interface of the container; the deployment decides what is published.
+ENV NODE_ENV=production APP=${APP} HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules

@@ -5,9 +5,12 @@ set -euo pipefail
 for service in orders users inventory email; do
   variable="$(echo "${service}" | tr '[:lower:]' '[:upper:]')_DB_PASSWORD"
   password="${!variable:-${service}-dev-password}"
-  psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER}" --dbname postgres <<SQL
-CREATE ROLE ${service} LOGIN PASSWORD '${password}';
-CREATE DATABASE ${service} OWNER ${service};
-REVOKE ALL ON DATABASE ${service} FROM PUBLIC;
+  # psql variables quote what goes into SQL: :"name" as an identifier, :'password' as a
+  # literal, so a password with a quote (or worse) cannot change the statement.
+  psql -v ON_ERROR_STOP=1 -v name="${service}" -v password="${password}" \
+    --username "${POSTGRES_USER}" --dbname postgres <<'SQL'
+CREATE ROLE :"name" LOGIN PASSWORD :'password';
+CREATE DATABASE :"name" OWNER :"name";
+REVOKE ALL ON DATABASE :"name" FROM PUBLIC;
 SQL
 done

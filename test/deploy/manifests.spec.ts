@@ -68,6 +68,69 @@ describe('deploy/k8s, rendered with kubectl kustomize', () => {
     },
   );
 
+  it.each(Object.keys(SERVICES))(
+    'runs %s hardened: no capabilities, seccomp, read-only root, no service account token',
+    (service) => {
+      const pod = (
+        of('Deployment', service)[0]!.spec.template as unknown as {
+          spec: {
+            automountServiceAccountToken?: boolean;
+            securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
+            containers: {
+              env?: { name: string }[];
+              securityContext?: {
+                capabilities?: { drop?: string[] };
+                readOnlyRootFilesystem?: boolean;
+                allowPrivilegeEscalation?: boolean;
+              };
+            }[];
+          };
+        }
+      ).spec;
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(pod.containers[0]!.securityContext).toMatchObject({
+        capabilities: { drop: ['ALL'] },
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+      });
+      expect(pod.containers[0]!.env?.map((variable) => variable.name)).toContain('INTERNAL_TOKEN');
+    },
+  );
+
+  it('lets only the gateway reach users, and nothing outside inventory and email', () => {
+    type Policy = {
+      metadata: { name: string };
+      spec: {
+        podSelector: { matchLabels?: Record<string, string> };
+        ingress?: { from?: { podSelector?: { matchLabels: Record<string, string> } }[] }[];
+      };
+    };
+    const policies = of('NetworkPolicy') as unknown as Policy[];
+    const deny = policies.find((p) =>
+      Object.keys(p.spec.podSelector.matchLabels ?? {}).every((k) =>
+        k.startsWith('app.kubernetes.io/part-of'),
+      ),
+    );
+    expect(deny?.spec.ingress ?? []).toEqual([]);
+    const forService = (name: string) =>
+      policies.filter((p) => p.spec.podSelector.matchLabels?.['app.kubernetes.io/name'] === name);
+    const users = forService('users').flatMap((p) => p.spec.ingress ?? []);
+    const podSources = users.flatMap((rule) => rule.from ?? []).filter((from) => from.podSelector);
+    expect(
+      podSources.map((from) => from.podSelector!.matchLabels['app.kubernetes.io/name']),
+    ).toEqual(['orders']);
+    for (const name of ['inventory', 'email']) {
+      const rules = forService(name).flatMap((p) => p.spec.ingress ?? []);
+      // Every rule names its sources (the monitoring namespaces): none is open to all.
+      for (const rule of rules) expect(rule.from?.length).toBeGreaterThan(0);
+      expect(rules.flatMap((rule) => rule.from ?? []).some((from) => from.podSelector)).toBe(false);
+    }
+  });
+
   it('configures only variables the services read, and exposes the gateway', () => {
     const [config] = of('ConfigMap');
     for (const name of Object.keys(config!.data ?? {}))
