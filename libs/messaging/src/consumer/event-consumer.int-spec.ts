@@ -312,7 +312,11 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
         timeoutMs: 30_000,
       },
     );
-    expect(service.messaging.isBrokerReady()).toBe(true);
+    // Consuming and publishing reconnect on connections of their own, each with its own
+    // back-off: the event can be handled before the publishing side is back.
+    await waitFor('the service to be ready again', () => service.messaging.isBrokerReady(), {
+      timeoutMs: 30_000,
+    });
   });
 
   it('shuts down under load without losing or repeating anything', async () => {
