@@ -1,13 +1,14 @@
 import {
+  accountKey,
+  accountLimit,
   enforceLimits,
+  RATE_LIMIT_WINDOW_MS,
   type RateLimit,
   RateLimiter,
   SERVICE_CONFIG,
   type ServiceConfig,
 } from '@app/platform';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-
-const MINUTE = 60_000;
 
 interface LimitedRequest {
   ip?: string;
@@ -39,12 +40,12 @@ export class RateLimitGuard implements CanActivate {
     private readonly limiter: RateLimiter,
     @Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'rateLimitPerMinute'>,
   ) {
-    this.client = { name: 'client', limit: config.rateLimitPerMinute, windowMs: MINUTE };
-    this.account = {
-      name: 'account',
-      limit: Math.max(1, Math.floor(config.rateLimitPerMinute / 2)),
-      windowMs: MINUTE,
+    this.client = {
+      name: 'client',
+      limit: config.rateLimitPerMinute,
+      windowMs: RATE_LIMIT_WINDOW_MS,
     };
+    this.account = accountLimit('account', config.rateLimitPerMinute);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -53,7 +54,7 @@ export class RateLimitGuard implements CanActivate {
     const states = [await this.limiter.hit(client, this.client)];
     const email = request.body?.email;
     if (typeof email === 'string' && email.length <= 320)
-      states.push(await this.limiter.hit(`${email.trim().toLowerCase()}|${client}`, this.account));
+      states.push(await this.limiter.hit(accountKey(email, client), this.account));
     enforceLimits(response, states);
     return true;
   }
@@ -74,7 +75,7 @@ export class OrderWriteLimitGuard implements CanActivate {
     this.perUser = {
       name: 'order-writes',
       limit: config.orderRateLimitPerMinute,
-      windowMs: MINUTE,
+      windowMs: RATE_LIMIT_WINDOW_MS,
     };
   }
 

@@ -1,4 +1,6 @@
 import {
+  accountKey,
+  accountLimit,
   CLIENT_ADDRESS_HEADER,
   enforceLimits,
   type RateLimit,
@@ -22,11 +24,7 @@ export class AuthenticateLimitGuard implements CanActivate {
     private readonly limiter: RateLimiter,
     @Inject(SERVICE_CONFIG) config: Pick<ServiceConfig, 'rateLimitPerMinute'>,
   ) {
-    this.limit = {
-      name: 'password-checks',
-      limit: Math.max(1, Math.floor(config.rateLimitPerMinute / 2)),
-      windowMs: 60_000,
-    };
+    this.limit = accountLimit('password-checks', config.rateLimitPerMinute);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -43,8 +41,7 @@ export class AuthenticateLimitGuard implements CanActivate {
       typeof forwarded === 'string' && forwarded.length <= 64
         ? forwarded
         : (request.socket.remoteAddress ?? 'unknown');
-    const email = typeof request.body?.email === 'string' ? request.body.email : '';
-    const key = `${email.trim().toLowerCase().slice(0, 320)}|${client}`;
+    const key = accountKey(request.body?.email, client);
     enforceLimits(response, [await this.limiter.hit(key, this.limit)]);
     return true;
   }

@@ -27,6 +27,27 @@ export interface RateLimit {
   windowMs: number;
 }
 
+/** The window of every limit: one minute. */
+export const RATE_LIMIT_WINDOW_MS = 60_000;
+
+/**
+ * Password checks per account and client address a minute: half of `RATE_LIMIT_PER_MINUTE`.
+ * The gateway and users apply the same limit, under the key `accountKey` gives.
+ */
+export function accountLimit(name: string, rateLimitPerMinute: number): RateLimit {
+  return {
+    name,
+    limit: Math.max(1, Math.floor(rateLimitPerMinute / 2)),
+    windowMs: RATE_LIMIT_WINDOW_MS,
+  };
+}
+
+/** The key of an account and a client: never the account alone, so none can lock it out. */
+export function accountKey(email: unknown, client: string): string {
+  const account = typeof email === 'string' ? email.trim().toLowerCase().slice(0, 320) : '';
+  return `${account}|${client}`;
+}
+
 /** The state of one key's window after a hit. */
 export interface RateLimitState {
   limit: RateLimit;
