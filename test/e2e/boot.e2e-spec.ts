@@ -1,6 +1,8 @@
 import { freePort, waitFor } from '@app/testing';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ensureBuilt, entryOf, root } from '../support/build.js';
 
 interface LogLine {
@@ -76,6 +78,48 @@ describe('a service that cannot start', () => {
         '(in production the database must exist).',
     });
     expect(users.lines.join('\n')).not.toContain('secret');
+  });
+
+  // With pino's default destination (writes in the thread pool, fatal flushed synchronously)
+  // the line before the fatal one landed after it in about one run in ten.
+  it('writes every line before it exits, the fatal one last', async () => {
+    const logger = join(
+      root,
+      'dist',
+      'apps',
+      'users',
+      'libs',
+      'platform',
+      'src',
+      'logging',
+      'logger.js',
+    );
+    const script =
+      `const { createLogger } = await import(${JSON.stringify(pathToFileURL(logger).href)});` +
+      `const logger = createLogger('users', 'info');` +
+      `for (let i = 0; i < 3; i++) logger.error({ i }, 'before');` +
+      `logger.fatal('users failed to start: the reason');` +
+      `process.exit(1);`;
+    const runs = await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const lines: string[] = [];
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+          cwd: root,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        child.stdout.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n')));
+        const code = await new Promise((resolve) => child.once('close', resolve));
+        return {
+          code,
+          messages: lines.filter(Boolean).map((line) => (JSON.parse(line) as LogLine).msg),
+        };
+      }),
+    );
+    for (const run of runs)
+      expect(run).toEqual({
+        code: 1,
+        messages: ['before', 'before', 'before', 'users failed to start: the reason'],
+      });
   });
 
   it('keeps trying while PostgreSQL is unreachable, saying what it tried', async () => {
