@@ -1,5 +1,6 @@
 # One image per service from one multi-stage build: docker build --build-arg APP=orders .
-ARG NODE_IMAGE=node:20-slim
+# The Node.js line of .nvmrc and package.json engines (a test keeps the three in step).
+ARG NODE_IMAGE=node:24-slim
 
 # Build every app once; the stage is shared (and cached) by the four images.
 FROM ${NODE_IMAGE} AS build
@@ -9,7 +10,9 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json nest-cli.json ./
 COPY libs libs
 COPY apps apps
-RUN npx nest build --all && npm prune --omit=dev --no-audit --no-fund --ignore-scripts
+# --omit=optional as well: typescript and ts-node are optional peers of typeorm and
+# @nestjs/swagger, which --omit=dev alone keeps.
+RUN npx nest build --all && npm prune --omit=dev --omit=optional --no-audit --no-fund --ignore-scripts
 
 # Production dependencies and one app's compiled code, as the unprivileged user node.
 FROM ${NODE_IMAGE} AS runtime

@@ -8,7 +8,7 @@
 // adds docker-compose.cluster.yml: three RabbitMQ nodes, quorum queues on all three.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +28,16 @@ const started = Date.now();
 const log = (message) =>
   console.log(`[compose-test +${Math.round((Date.now() - started) / 1000)}s] ${message}`);
 
+// The node image is a stand-in built from this machine's node: it must be the Dockerfile's line.
+const line = readFileSync(join(root, '.nvmrc'), 'utf8').trim();
+if (process.versions.node.split('.')[0] !== line) {
+  console.error(
+    `The Dockerfile builds on node:${line}-slim, and the stand-in image is made from the node ` +
+      `that runs this script (${process.version}). Run eval "$(bash scripts/infra/ensure-node.sh)" ` +
+      'first, then npm run test:compose again.',
+  );
+  process.exit(1);
+}
 if (!existsSync(setup)) {
   console.error(`${setup} not found.`);
   process.exit(1);

@@ -222,3 +222,33 @@ describe('docker-compose.yml', () => {
       expect(compose.services[name]?.ports).toBeUndefined();
   });
 });
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+
+  it('builds on the Node.js line of .nvmrc and package.json engines', () => {
+    const line = readFileSync(join(root, '.nvmrc'), 'utf8').trim();
+    const engines = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+        engines: { node: string };
+      }
+    ).engines.node;
+    expect(dockerfile).toContain(`ARG NODE_IMAGE=node:${line}-slim`);
+    expect(engines).toBe(`>=${line}`);
+  });
+
+  // typescript and ts-node are optional peers of typeorm and @nestjs/swagger, so
+  // `npm prune --omit=dev` keeps them: the image then carried a compiler it never runs.
+  it('prunes the build stage to what runs: no typescript, no ts-node', () => {
+    const prune = /npm prune [^\n&]+/.exec(dockerfile)?.[0];
+    expect(prune).toBeDefined();
+    const plan = execFileSync(
+      'npm',
+      [...prune!.trim().split(/\s+/).slice(1), '--dry-run', '--no-audit', '--no-fund'],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(plan).toMatch(/^remove typescript \d/m);
+    expect(plan).toMatch(/^remove ts-node \d/m);
+    expect(plan).not.toMatch(/^remove (pg|amqplib|typeorm|@nestjs\/core) \d/m);
+  });
+});
