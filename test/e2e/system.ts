@@ -19,18 +19,39 @@ export class System extends OnTestInfrastructure {
   private launcher?: ChildProcess;
   readonly logs: string[] = [];
 
-  /** Boots everything; `env` adds or overrides variables of every service. */
-  static async start(env: Record<string, string> = {}): Promise<System> {
+  /**
+   * Boots everything; `env` adds or overrides variables of every service. `viaNpm` runs
+   * `npm start` as a user does (npm, then the launcher) instead of the launcher alone.
+   */
+  static async start(
+    env: Record<string, string> = {},
+    { viaNpm = false }: { viaNpm?: boolean } = {},
+  ): Promise<System> {
     const system = new System();
-    await system.boot(env);
+    await system.boot(env, viaNpm);
     return system;
+  }
+
+  /** The process the system was started as: `npm start`, or the launcher itself. */
+  get pid(): number {
+    return this.launcher!.pid!;
+  }
+
+  /** Resolves with how the started process ended. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const launcher = this.launcher!;
+    if (launcher.exitCode !== null || launcher.signalCode !== null)
+      return Promise.resolve({ code: launcher.exitCode, signal: launcher.signalCode });
+    return new Promise((resolve) =>
+      launcher.once('exit', (code, signal) => resolve({ code, signal })),
+    );
   }
 
   url(service: Service, path: string): string {
     return `http://127.0.0.1:${this.ports[service]}${path}`;
   }
 
-  private async boot(env: Record<string, string>): Promise<void> {
+  private async boot(env: Record<string, string>, viaNpm: boolean): Promise<void> {
     this.infrastructure = await TestInfrastructure.create('e2e');
     const serviceEnv: Record<string, string> = {};
     for (const service of SERVICES) {
@@ -38,12 +59,15 @@ export class System extends OnTestInfrastructure {
       serviceEnv[`${service.toUpperCase()}_DATABASE_URL`] = this.databases[service].url;
       serviceEnv[`${service.toUpperCase()}_PORT`] = String(this.ports[service]);
     }
-    this.launcher = spawn(process.execPath, [join(root, 'scripts', 'start.mjs')], {
+    // No USERS_URL: the launcher tells the gateway where it started users (USERS_PORT).
+    const [command, args] = viaNpm
+      ? ['npm', ['start', '--silent']]
+      : [process.execPath, [join(root, 'scripts', 'start.mjs')]];
+    this.launcher = spawn(command, args, {
       cwd: root,
       env: {
         ...process.env,
         ...this.infrastructure.sharedEnv(),
-        USERS_URL: `http://127.0.0.1:${this.ports.users}`,
         ORDERS_OPS_PORT: String((this.opsPort = await freePort())),
         RATE_LIMIT_PER_MINUTE: '1000',
         ORDER_RATE_LIMIT_PER_MINUTE: '100000',
@@ -75,7 +99,7 @@ export class System extends OnTestInfrastructure {
 
   /** Stops the services gracefully and removes the vhost, databases and SMTP sink. */
   async stop(): Promise<void> {
-    if (this.launcher && this.launcher.exitCode === null) {
+    if (this.launcher && this.launcher.exitCode === null && this.launcher.signalCode === null) {
       const exited = new Promise((resolve) => this.launcher!.once('exit', resolve));
       this.launcher.kill('SIGTERM');
       await exited;

@@ -196,14 +196,35 @@ export class MessagingService
     this.relay?.start();
   }
 
+  /**
+   * Stops taking deliveries, lets the handlers running finish, stops the relay, waits for the
+   * confirms still due (each bounded by `shutdownTimeoutMs`), then closes the connections;
+   * logs what it found running and what it drained.
+   */
   async beforeApplicationShutdown(): Promise<void> {
+    const handlers = this.consumer?.inFlightCount() ?? 0;
+    this.logger.log(
+      `Stopping messaging: no new deliveries; ${handlers} handler(s) running, ` +
+        `${this.publisher?.inFlightCount() ?? 0} publish(es) awaiting a confirm`,
+    );
     await this.consumer?.stop();
+    const handlersLeft = this.consumer?.inFlightCount() ?? 0;
     await this.relay?.stop();
-    await this.publisher?.drain(this.options.shutdownTimeoutMs);
+    const publishes = this.publisher?.inFlightCount() ?? 0;
+    const publishesLeft = (await this.publisher?.drain(this.options.shutdownTimeoutMs)) ?? 0;
     await this.publisher?.close();
     await this.connection?.close();
     await this.consumeConnection?.close();
     this.metrics?.dispose();
+    this.logger.log(
+      `Messaging stopped: ${handlers - handlersLeft} handler(s) finished` +
+        (handlersLeft ? ` and ${handlersLeft} left to the broker to redeliver` : '') +
+        `, ${publishes - publishesLeft} publish(es) confirmed` +
+        (publishesLeft
+          ? ` and ${publishesLeft} unconfirmed (their outbox rows stay pending)`
+          : '') +
+        ', connections closed',
+    );
   }
 
   /** Ready when both connections are up, every queue is consumed and no fatal error happened. */

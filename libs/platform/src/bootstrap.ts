@@ -1,5 +1,12 @@
 import 'reflect-metadata';
-import { type INestApplication, type Type, ValidationPipe } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type INestApplication,
+  Module,
+  type OnApplicationShutdown,
+  type Type,
+  ValidationPipe,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { type Logger } from 'pino';
@@ -22,7 +29,7 @@ export const BODY_LIMIT = '64kb';
 
 export interface BootstrapOptions {
   /** Builds the root module from the validated configuration. */
-  module: (config: ServiceConfig) => Type<unknown> | import('@nestjs/common').DynamicModule;
+  module: (config: ServiceConfig) => Type<unknown> | DynamicModule;
   /** Extra set-up of the HTTP application before it listens (helmet, OpenAPI, ...). */
   configure?: (app: NestExpressApplication, config: ServiceConfig) => void | Promise<void>;
   /** Serve `/metrics` on `OPS_PORT` (the gateway) instead of through the app's controllers. */
@@ -59,6 +66,28 @@ export async function configureServiceApp(
   await options.configure?.(app, config);
 }
 
+/** The signals a supervisor or a person stops a service with (Nest's hooks handle them). */
+const SHUTDOWN_LOG_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/** Holds a service's own module and what every service adds to it. */
+@Module({})
+class ServiceRootModule {}
+
+/** Says that a service stopped, once Nest has closed the server and run every shutdown hook. */
+class ShutdownLog implements OnApplicationShutdown {
+  constructor(
+    private readonly logger: Logger,
+    private readonly service: ServiceName,
+  ) {}
+
+  onApplicationShutdown(signal?: string): void {
+    this.logger.info(
+      { signal },
+      `${this.service} stopped${signal ? ` (${signal})` : ''}: HTTP server closed, messaging drained`,
+    );
+  }
+}
+
 /**
  * Boots one service: validated configuration (a bad value stops the process with the
  * variable named), JSON logs with the correlation id, the JSON body limit, the error format,
@@ -83,7 +112,19 @@ export async function bootstrapService(
   try {
     // The logger from the start, so boot logs are JSON too; abortOnError off, so a failed
     // boot ends in the catch below (one fatal line) instead of Nest's own exit.
-    const app = await NestFactory.create<NestExpressApplication>(options.module(config), {
+    for (const signal of SHUTDOWN_LOG_SIGNALS)
+      process.once(signal, () =>
+        logger.info(
+          { signal },
+          `${service} stopping (${signal}): no new requests or deliveries, draining what runs`,
+        ),
+      );
+    const root: DynamicModule = {
+      module: ServiceRootModule,
+      imports: [options.module(config)],
+      providers: [{ provide: ShutdownLog, useFactory: () => new ShutdownLog(logger, service) }],
+    };
+    const app = await NestFactory.create<NestExpressApplication>(root, {
       logger: new PinoNestLogger(logger),
       abortOnError: false,
       bodyParser: false,

@@ -102,12 +102,18 @@ export class ConfirmedPublisher {
     }
   }
 
-  /** Waits (bounded) for outstanding publishes to be confirmed. */
-  async drain(timeoutMs: number): Promise<void> {
+  /** Waits (bounded) for outstanding publishes to be confirmed; returns how many are not. */
+  async drain(timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight.size && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.inFlight]), delay(deadline - Date.now())]);
     }
+    return this.inFlight.size;
+  }
+
+  /** Publishes sent and not yet confirmed (or refused). */
+  inFlightCount(): number {
+    return this.inFlight.size;
   }
 
   /** Closes the channel. */
