@@ -2,11 +2,19 @@ import { type CloudEvent } from '@app/events';
 import { contextFrom, inSpan, isDatabaseUnavailable, SpanKind, traceparentOf } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { type DataSource, type QueryRunner } from 'typeorm';
+import { UnroutableMessageError } from '../errors.js';
 import { toAmqpMessage } from '../publisher/amqp-message.js';
 import { type ConfirmedPublisher } from '../publisher/confirmed-publisher.js';
 
 /** Session advisory lock key of the relay: one active relay per database. */
 export const OUTBOX_RELAY_LOCK_KEY = 7_312_004_211;
+
+/**
+ * How long an event may find no queue bound for it before that is a warning. At a first boot
+ * the producers start before their consumers have declared their queues, so their first events
+ * come back unroutable for a few seconds: expected, and logged at info until this age.
+ */
+export const UNROUTABLE_WARNING_AGE_MS = 60_000;
 
 export interface OutboxRelayOptions {
   /** Rows published per round, all in one confirm window. */
@@ -49,6 +57,8 @@ interface PendingRow {
   mandatory: boolean;
   payload: string;
   attempts: number;
+  /** Milliseconds since the event was written to the outbox. */
+  age_ms: string;
 }
 
 /**
@@ -122,7 +132,8 @@ export class OutboxRelay {
   ): Promise<number> {
     if (!this.canPublish()) return 0;
     const rows = (await db.query(
-      `SELECT position, event_id, type, exchange, mandatory, payload, attempts FROM messaging_outbox
+      `SELECT position, event_id, type, exchange, mandatory, payload, attempts,
+              EXTRACT(EPOCH FROM now() - created_at) * 1000 AS age_ms FROM messaging_outbox
         WHERE sent_at IS NULL AND available_at <= now() ORDER BY position LIMIT $1`,
       [this.options.batchSize],
     )) as PendingRow[];
@@ -167,9 +178,13 @@ export class OutboxRelay {
         this.options.baseBackoffMs * 2 ** row.attempts,
         this.options.maxBackoffMs,
       );
-      this.logger.warn(
-        `Outbox event ${row.event_id} not published (attempt ${row.attempts + 1}): ${reason}`,
-      );
+      const line = `Outbox event ${row.event_id} not published (attempt ${row.attempts + 1}): ${reason}`;
+      if (
+        result.reason instanceof UnroutableMessageError &&
+        Number(row.age_ms) < UNROUTABLE_WARNING_AGE_MS
+      )
+        this.logger.log(`${line} (expected while its consumers start)`);
+      else this.logger.warn(line);
       await db.query(
         `UPDATE messaging_outbox SET attempts = attempts + 1, last_error = $2,
                 available_at = now() + ($3 || ' milliseconds')::interval WHERE position = $1`,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { brokerAddress, management, SuiteFixture, TcpProxy, waitFor } from '@app/testing';
 import amqplib from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startService, type TestService } from '../../test/harness.js';
+import { CapturingLogger, startService, type TestService } from '../../test/harness.js';
 import { OUTBOX_AUTOVACUUM } from '../database/messaging-tables.migration.js';
 import { Outbox } from './outbox.js';
 
@@ -20,11 +20,12 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
   let proxy: TcpProxy;
   const running: TestService[] = [];
 
-  const startOrders = async (amqpUrl = fixture.vhost.url) => {
+  const startOrders = async (amqpUrl = fixture.vhost.url, logger?: CapturingLogger) => {
     const service = await startService({
       service: 'orders',
       amqpUrl,
       databaseUrl: fixture.database.url,
+      ...(logger ? { logger } : {}),
     });
     running.push(service);
     return service;
@@ -93,7 +94,8 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
   });
 
   it('keeps a mandatory event nobody can receive pending, then publishes it once its queue exists', async () => {
-    const orders = await startOrders();
+    const logger = new CapturingLogger();
+    const orders = await startOrders(fixture.vhost.url, logger);
     const event = await placeOrder(orders);
     const pending = await waitFor('a returned attempt', async () => {
       const current = await row(orders, event.id);
@@ -102,6 +104,17 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
     expect(pending.sent_at).toBeNull();
     expect(pending.mandatory).toBe(true);
     expect(pending.last_error).toContain('no queue is bound for routing key "order.placed"');
+    // A young event without a queue is the normal first boot (consumers not started yet):
+    // info, not a warning. The same event a minute old is a warning.
+    const notPublished = new RegExp(`Outbox event ${event.id} not published`);
+    expect(logger.matching(notPublished, 'log')[0]).toContain('expected while its consumers start');
+    expect(logger.matching(notPublished, 'warn')).toEqual([]);
+    await orders.dataSource.query(
+      `UPDATE messaging_outbox SET created_at = now() - interval '2 minutes', available_at = now()
+        WHERE event_id = $1`,
+      [event.id],
+    );
+    await waitFor('a warning', () => logger.matching(notPublished, 'warn')[0]);
 
     // The consumer's queue appears (as when inventory starts): the next attempt is delivered.
     await fixture.probe.channel.assertQueue('inventory.order.placed', {
