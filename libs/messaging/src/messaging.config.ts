@@ -2,7 +2,7 @@ import { type ReadinessCheck, type ServiceConfig } from '@app/platform';
 import { type MessagingOptions } from './messaging.options.js';
 import { type MessagingService } from './messaging.service.js';
 
-/** The messaging options of a service, from its validated configuration (DESIGN section 7). */
+/** The messaging options of a service, from its validated configuration (docs/contract.md section 7). */
 export function messagingOptionsFrom(config: ServiceConfig): MessagingOptions {
   return {
     service: config.service,

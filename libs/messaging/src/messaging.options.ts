@@ -1,4 +1,4 @@
-/** Defaults of DESIGN section 7, as named constants. */
+/** Defaults of docs/contract.md section 7, as named constants. */
 export const DEFAULT_PREFETCH = 50;
 export const DEFAULT_DELIVERY_LIMIT = 10;
 export const DEFAULT_RETRY_DELAYS_MS = [1_000, 10_000, 60_000, 300_000] as const;

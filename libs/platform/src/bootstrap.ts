@@ -24,7 +24,7 @@ import { collectDefaultMetrics, startOpsServer } from './metrics/metrics.js';
 import { startTracing, stopTracing } from './tracing/tracing.js';
 import { tracingMiddleware } from './tracing/tracing.middleware.js';
 
-/** Largest request body accepted, per DESIGN section 3. */
+/** Largest request body accepted, per docs/contract.md section 3. */
 export const BODY_LIMIT = '64kb';
 
 export interface BootstrapOptions {

@@ -11,7 +11,7 @@ export const messageIdOf = (eventId: string, template: TemplateName) =>
   `<${eventId}.${template}@${MESSAGE_ID_DOMAIN}>`;
 
 /**
- * SMTP cannot join a database transaction, so a send follows DESIGN section 6: record
+ * SMTP cannot join a database transaction, so a send follows docs/contract.md section 6: record
  * `(event id, template)` as sending (committed at once, so it survives a crash), send with a
  * Message-ID derived from both, then mark it sent in the handler's transaction. A redelivery
  * after a crash mid-way sends again with the same Message-ID: one distinct message per event

@@ -70,7 +70,7 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
   const handled = async (id: string) =>
     (await effects(service.dataSource)).filter((row) => row.event_id === id);
 
-  it('declares the topology of DESIGN section 5 with the documented arguments', async () => {
+  it('declares the topology of docs/contract.md section 5 with the documented arguments', async () => {
     const queues = await management<{ name: string; arguments: Record<string, unknown> }[]>(
       'GET',
       `/queues/${encodeURIComponent(fixture.vhost.name)}`,

@@ -2,7 +2,7 @@ import { type ContractExceptionType, EventContractError } from '@app/events';
 import { type MessagePropertyHeaders } from 'amqplib';
 import { type Subscription } from '../topology/topology.js';
 
-/** The `x-exception-type` values of DESIGN section 5. */
+/** The `x-exception-type` values of docs/contract.md section 5. */
 export type ExceptionType = ContractExceptionType | 'handler-error' | 'delivery-limit';
 
 /** Headers of the failure protocol. */

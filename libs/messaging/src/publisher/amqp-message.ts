@@ -11,7 +11,7 @@ export interface OutgoingMessage {
   properties: Options.Publish & { messageId: string; headers: MessagePropertyHeaders };
 }
 
-/** AMQP properties mirroring a CloudEvent (DESIGN section 4): id, type, correlation, time, source. */
+/** AMQP properties mirroring a CloudEvent (docs/contract.md section 4): id, type, correlation, time, source. */
 export function toAmqpMessage(event: CloudEvent, exchange: string): OutgoingMessage {
   const headers: MessagePropertyHeaders = { [EVENT_VERSION_HEADER]: event.eventversion };
   if (event.traceparent) headers.traceparent = event.traceparent;

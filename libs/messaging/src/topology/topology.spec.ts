@@ -7,7 +7,7 @@ const options = (overrides = {}) =>
   resolveMessagingOptions({ service: 'email', url: 'amqp://localhost', ...overrides });
 
 describe('buildTopology', () => {
-  it('derives the names of DESIGN section 5 from the consumed types', () => {
+  it('derives the names of docs/contract.md section 5 from the consumed types', () => {
     const topology = buildTopology(options(), ['user.registered', 'order.confirmed']);
     // It declares its own exchanges only; the producers' are checked, never declared.
     expect(topology.exchanges.map((e) => `${e.name}:${e.type}`).sort()).toEqual(

@@ -2,7 +2,7 @@ import { parseDuration } from '../duration.js';
 
 export type ServiceName = 'orders' | 'users' | 'inventory' | 'email';
 
-/** Default ports of DESIGN section 3. */
+/** Default ports of docs/contract.md section 3. */
 export const DEFAULT_PORTS: Record<ServiceName, number> = {
   orders: 3000,
   users: 3001,
@@ -19,7 +19,7 @@ export const DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT = '65s';
 /** Shortest internal token accepted: 32 characters (`openssl rand -hex 32` gives 64). */
 export const MIN_INTERNAL_TOKEN_LENGTH = 32;
 
-/** The configuration of DESIGN section 7, validated once at boot. */
+/** The configuration of docs/contract.md section 7, validated once at boot. */
 export interface ServiceConfig {
   service: ServiceName;
   production: boolean;

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 
-/** Deepest nesting of arrays and objects a request body may have (DESIGN bodies need 3). */
+/** Deepest nesting of arrays and objects a request body may have (the bodies of docs/contract.md need 3). */
 export const MAX_JSON_DEPTH = 32;
 
 /** The nesting depth of a parsed JSON value, counted without recursion. */
