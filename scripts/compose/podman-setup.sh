@@ -432,6 +432,11 @@ NODE_MAJOR=${NODE_VERSION%%.*}
 NODE_PREFIX=$(dirname "$(dirname "$NODE_BIN")")
 NODE_MODULES=$NODE_PREFIX/lib/node_modules
 [ -d "$NODE_MODULES/npm" ] || NODE_MODULES=$(npm root -g)
+# A node from the npm registry (scripts/infra/ensure-node.sh) has no npm beside it: take the
+# folder of the npm on PATH (.../node_modules/npm/bin/npm-cli.js).
+if [ ! -d "$NODE_MODULES/npm" ] && command -v npm >/dev/null 2>&1; then
+  NODE_MODULES=$(dirname "$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")")
+fi
 [ -d "$NODE_MODULES/npm" ] || die "cannot find host npm (looked in $NODE_MODULES)"
 
 NODE_TAGS=(docker.io/library/node:${NODE_MAJOR}-slim localhost/node:${NODE_MAJOR}-slim
