@@ -1,4 +1,4 @@
-import { freePort, waitFor } from '@app/testing';
+import { freePort, type TestVhost, waitFor } from '@app/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { root, SERVICES, type Service } from '../support/build.js';
@@ -25,10 +25,14 @@ export class System extends OnTestInfrastructure {
    */
   static async start(
     env: Record<string, string> = {},
-    { viaNpm = false }: { viaNpm?: boolean } = {},
+    options: {
+      viaNpm?: boolean;
+      /** Runs on the new vhost before any service starts (to capture their first events). */
+      beforeServices?: (vhost: TestVhost) => Promise<void>;
+    } = {},
   ): Promise<System> {
     const system = new System();
-    await system.boot(env, viaNpm);
+    await system.boot(env, options);
     return system;
   }
 
@@ -51,8 +55,12 @@ export class System extends OnTestInfrastructure {
     return `http://127.0.0.1:${this.ports[service]}${path}`;
   }
 
-  private async boot(env: Record<string, string>, viaNpm: boolean): Promise<void> {
+  private async boot(
+    env: Record<string, string>,
+    { viaNpm = false, beforeServices }: Parameters<typeof System.start>[1] & object,
+  ): Promise<void> {
     this.infrastructure = await TestInfrastructure.create('e2e');
+    await beforeServices?.(this.infrastructure.vhost);
     const serviceEnv: Record<string, string> = {};
     for (const service of SERVICES) {
       this.ports[service] = await freePort();

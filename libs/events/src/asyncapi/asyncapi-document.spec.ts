@@ -13,13 +13,13 @@ const file = join(import.meta.dirname, '..', '..', 'asyncapi.yaml');
 const text = readFileSync(file, 'utf8');
 
 describe('libs/events/asyncapi.yaml', () => {
-  it('is a valid AsyncAPI 3 document according to @asyncapi/parser', async () => {
+  it('is a valid AsyncAPI 3.1 document according to @asyncapi/parser', async () => {
     const { document, diagnostics } = await new Parser().parse(text);
     const errors = diagnostics
       .filter((d) => Number(d.severity) === SEVERITY_ERROR)
       .map((d) => `${d.path.join('.')}: ${d.message}`);
     expect(errors).toEqual([]);
-    expect(document?.version()).toBe('3.0.0');
+    expect(document?.version()).toBe('3.1.0');
     expect(document?.channels().length).toBe(EVENT_TYPES.length);
   });
 

@@ -4,6 +4,9 @@ import { Type } from '@sinclair/typebox';
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
 export const CLOUDEVENTS_SPEC_VERSION = '1.0';
 
+/** AMQP header carrying the event's schema version, so tools can route or filter without parsing. */
+export const EVENT_VERSION_HEADER = 'x-event-version';
+
 /**
  * A CloudEvents 1.0 document (structured JSON mode) with this system's extensions:
  * `eventversion` (integer schema version), `streamversion` (the aggregate's version),

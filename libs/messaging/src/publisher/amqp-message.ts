@@ -1,8 +1,7 @@
-import { CLOUDEVENTS_CONTENT_TYPE, type CloudEvent } from '@app/events';
+import { CLOUDEVENTS_CONTENT_TYPE, type CloudEvent, EVENT_VERSION_HEADER } from '@app/events';
 import { type MessagePropertyHeaders, type Options } from 'amqplib';
 
-/** Header carrying the event's schema version, so tools can route or filter without parsing. */
-export const EVENT_VERSION_HEADER = 'x-event-version';
+export { EVENT_VERSION_HEADER };
 
 export interface OutgoingMessage {
   exchange: string;
@@ -26,7 +25,6 @@ export function toAmqpMessage(event: CloudEvent, exchange: string): OutgoingMess
       timestamp: Math.floor(Date.parse(event.time) / 1000),
       appId: event.source,
       contentType: CLOUDEVENTS_CONTENT_TYPE,
-      contentEncoding: 'utf-8',
       persistent: true,
       headers,
     },

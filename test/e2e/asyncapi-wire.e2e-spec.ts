@@ -1,0 +1,161 @@
+import { Parser } from '@asyncapi/parser';
+import { EVENT_TYPES, EVENT_VERSION_HEADER, exchangeOf } from '@app/events';
+import { waitFor } from '@app/testing';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import amqplib from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root } from '../support/build.js';
+import { call, System } from './system.js';
+
+interface Captured {
+  routingKey: string;
+  exchange: string;
+  properties: amqplib.MessageProperties;
+  body: Record<string, unknown>;
+}
+
+interface DocumentedMessage {
+  payload: ValidateFunction;
+  headers: ValidateFunction;
+  attributes: string[];
+  contentType: string;
+}
+
+// A consumer generated from libs/events/asyncapi.yaml must accept what the services send: the
+// messages of a real system, captured from its exchanges, are checked against the document
+// as @asyncapi/parser reads it, with Ajv. (Before, each payload was only the event's data,
+// while the body is the whole CloudEvent: every captured body failed.)
+describe('libs/events/asyncapi.yaml describes the wire', () => {
+  let system: System;
+  let connection: amqplib.ChannelModel;
+  const captured: Captured[] = [];
+  const documented = new Map<string, DocumentedMessage>();
+
+  beforeAll(async () => {
+    const { document, diagnostics } = await new Parser().parse(
+      readFileSync(join(root, 'libs', 'events', 'asyncapi.yaml'), 'utf8'),
+    );
+    if (!document) throw new Error(diagnostics.map((d) => d.message).join('\n'));
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    for (const message of document.components().messages()) {
+      const payload = message.payload()!.json<{ properties: Record<string, unknown> }>();
+      documented.set(message.id(), {
+        payload: ajv.compile(payload),
+        headers: ajv.compile(message.headers()!.json()),
+        attributes: Object.keys(payload.properties),
+        contentType: message.contentType()!,
+      });
+    }
+
+    system = await System.start(
+      {},
+      {
+        // Bound before any service starts, so the seed catalog's product.added is captured too.
+        beforeServices: async (vhost) => {
+          connection = await amqplib.connect(vhost.url);
+          const channel = await connection.createChannel();
+          const { queue } = await channel.assertQueue('', { exclusive: true });
+          for (const exchange of new Set(EVENT_TYPES.map(exchangeOf))) {
+            await channel.assertExchange(exchange, 'topic', { durable: true, autoDelete: false });
+            await channel.bindQueue(queue, exchange, '#');
+          }
+          await channel.consume(queue, (message) => {
+            if (!message) return;
+            captured.push({
+              routingKey: message.fields.routingKey,
+              exchange: message.fields.exchange,
+              properties: message.properties,
+              body: JSON.parse(message.content.toString()) as Record<string, unknown>,
+            });
+            channel.ack(message);
+          });
+        },
+      },
+    );
+  });
+
+  afterAll(async () => {
+    await connection?.close();
+    await system?.stop();
+  });
+
+  it('validates every body, header and property of a real order flow', async () => {
+    const gateway = (path: string) => system.url('orders', path);
+    const email = `wire-${randomUUID().slice(0, 8)}@example.com`;
+    await call(gateway('/users'), { body: { email, name: 'Ada', password: 'correct horse' } });
+    const token = (
+      (await call(gateway('/auth/token'), { body: { email, password: 'correct horse' } })).body as {
+        accessToken: string;
+      }
+    ).accessToken;
+    const order = async (quantity: number, sku = 'KEYBOARD-MX') =>
+      (
+        (await call(gateway('/orders'), { token, body: { items: [{ sku, quantity }] } })).body as {
+          orderId: string;
+        }
+      ).orderId;
+    const statusOf = async (id: string) =>
+      ((await call(gateway(`/orders/${id}`), { token })).body as { status: string }).status;
+
+    const paid = await order(1);
+    await waitFor('CONFIRMED', async () => (await statusOf(paid)) === 'CONFIRMED');
+    await call(gateway(`/orders/${paid}/payments`), { token, body: { amountCents: 8_900 } });
+    const cancelled = await order(1);
+    await waitFor('CONFIRMED', async () => (await statusOf(cancelled)) === 'CONFIRMED');
+    await call(gateway(`/orders/${cancelled}/cancel`), { token, method: 'POST' });
+    await order(11, 'LAMP-LTD'); // more than its 10 units: reservation fails, order rejected
+
+    await waitFor('every event type on the wire', () =>
+      EVENT_TYPES.every((type) => captured.some((message) => message.routingKey === type)),
+    );
+
+    const problems: string[] = [];
+    for (const message of captured) {
+      const { body, properties } = message;
+      const where = `${message.routingKey} ${String(body.id)}`;
+      const version = properties.headers?.[EVENT_VERSION_HEADER] as number;
+      const spec = documented.get(`${message.routingKey}.v${version}`);
+      if (!spec) {
+        problems.push(`${where}: no message ${message.routingKey}.v${version} in the document`);
+        continue;
+      }
+      if (!spec.payload(body))
+        problems.push(`${where} body: ${JSON.stringify(spec.payload.errors)}`);
+      if (!spec.headers(properties.headers))
+        problems.push(`${where} headers: ${JSON.stringify(spec.headers.errors)}`);
+      const undocumented = Object.keys(body).filter((key) => !spec.attributes.includes(key));
+      if (undocumented.length) problems.push(`${where}: undocumented ${undocumented.join(', ')}`);
+      const expected = {
+        exchange: exchangeOf(message.routingKey as (typeof EVENT_TYPES)[number]),
+        contentType: spec.contentType,
+        contentEncoding: undefined,
+        messageId: body.id,
+        type: body.type,
+        correlationId: body.correlationid,
+        appId: body.source,
+        deliveryMode: 2,
+        timestamp: Math.floor(Date.parse(String(body.time)) / 1000),
+      };
+      const actual = {
+        exchange: message.exchange,
+        contentType: properties.contentType as unknown,
+        contentEncoding: properties.contentEncoding as unknown,
+        messageId: properties.messageId as unknown,
+        type: properties.type as unknown,
+        correlationId: properties.correlationId as unknown,
+        appId: properties.appId as unknown,
+        deliveryMode: properties.deliveryMode as unknown,
+        timestamp: properties.timestamp as unknown,
+      };
+      if (JSON.stringify(actual) !== JSON.stringify(expected))
+        problems.push(`${where} properties: ${JSON.stringify(actual)}`);
+    }
+    expect(problems).toEqual([]);
+    expect(captured.length).toBeGreaterThanOrEqual(EVENT_TYPES.length);
+  });
+});
