@@ -10,6 +10,7 @@ export default tseslint.config(
       'coverage/**',
       'var/**',
       'bench/peers/**',
+      'test/support/gateway-api.ts',
       '**/*.js',
       '**/*.cjs',
       '**/*.mjs',

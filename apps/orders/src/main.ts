@@ -1,6 +1,7 @@
 import { bootstrapService } from '@app/platform';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import { finishDocument } from './http/openapi.js';
 import { ORDER_ERROR_STATUS } from './http/order-error-status.js';
 import { OrdersModule } from './orders.module.js';
 
@@ -8,7 +9,7 @@ await bootstrapService('orders', {
   module: (config) => OrdersModule.forRoot(config),
   errorStatus: ORDER_ERROR_STATUS,
   opsServer: true,
-  configure: (app) => {
+  configure: (app, config) => {
     app.use(helmet());
     const document = SwaggerModule.createDocument(
       app,
@@ -16,9 +17,12 @@ await bootstrapService('orders', {
         .setTitle('Commerce gateway')
         .setDescription('Public HTTP API of the commerce services')
         .setVersion('1.0')
+        .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+        .addServer(`http://localhost:${config.port}`, 'This gateway, run locally')
         .addBearerAuth()
         .build(),
     );
+    finishDocument(document);
     SwaggerModule.setup('docs', app, document);
   },
 });

@@ -7,6 +7,7 @@ import { OrderWriteLimitGuard } from '../http/rate-limit.guard.js';
 import { OrdersReadModel } from '../event-store/orders-read-model.js';
 import { OrderCommandService } from '../orders/order-command.service.js';
 import { isUuid } from '../query-orders/order-id.js';
+import { ApiAnswer, ApiErrors, OrderAcceptedBody } from '../http/openapi.js';
 
 @ApiTags('orders')
 @ApiBearerAuth()
@@ -21,6 +22,13 @@ export class CancelOrderController {
   /** `POST /orders/:id/cancel` -> 202; 409 when already cancelled, paid or rejected. */
   @Post(':id/cancel')
   @HttpCode(202)
+  @ApiAnswer('Cancel an order', 202, 'Cancelled; its stock is released', OrderAcceptedBody)
+  @ApiErrors(
+    401,
+    [404, 'No such order for this user (also a malformed id)'],
+    [409, 'Already cancelled, paid or rejected'],
+    429,
+  )
   async cancel(
     @CurrentUser() userId: string,
     @Param('id') id: string,

@@ -3,6 +3,7 @@ import { type EventContext, EventHandler } from '@app/messaging';
 import { Controller, Get, Injectable } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
+import { ApiAnswer, ProductBody } from '../http/openapi.js';
 
 export interface ProductView {
   sku: string;
@@ -33,6 +34,7 @@ export class ProductsController {
 
   /** `GET /products` -> the catalog, by SKU. */
   @Get()
+  @ApiAnswer('List the catalog', 200, 'Every product, by SKU', [ProductBody])
   async list(): Promise<ProductView[]> {
     const rows = await this.dataSource.query<
       { sku: string; name: string; price_cents: number; currency: string }[]

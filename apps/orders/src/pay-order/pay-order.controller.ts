@@ -17,6 +17,7 @@ import { OrderWriteLimitGuard } from '../http/rate-limit.guard.js';
 import { OrdersReadModel } from '../event-store/orders-read-model.js';
 import { OrderCommandService } from '../orders/order-command.service.js';
 import { isUuid } from '../query-orders/order-id.js';
+import { ApiAnswer, ApiErrors, PaymentAcceptedBody } from '../http/openapi.js';
 
 export class PayOrderDto {
   @ApiProperty({ description: 'Must equal the order total, in minor units', example: 18790 })
@@ -39,6 +40,16 @@ export class PayOrderController {
   /** `POST /orders/:id/payments` -> 202; 409 unless CONFIRMED, 422 when the amount is not the total. */
   @Post(':id/payments')
   @HttpCode(202)
+  @ApiAnswer('Pay a confirmed order', 202, 'Accepted; the order becomes PAID', PaymentAcceptedBody)
+  @ApiErrors(
+    400,
+    401,
+    [404, 'No such order for this user (also a malformed id)'],
+    [409, 'The order is not CONFIRMED'],
+    [422, 'amountCents is not the order total'],
+    413,
+    429,
+  )
   async pay(
     @CurrentUser() userId: string,
     @Param('id') id: string,

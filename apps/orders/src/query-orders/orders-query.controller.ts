@@ -13,6 +13,7 @@ import { CurrentUser, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { OrderEventStore } from '../event-store/order-event-store.js';
 import { OrdersReadModel, type OrderView } from '../event-store/orders-read-model.js';
 import { isUuid } from './order-id.js';
+import { ApiAnswer, ApiErrors, OrderBody, OrderEventBody, OrderPageBody } from '../http/openapi.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -32,6 +33,8 @@ export class OrdersQueryController {
     description: `1 to ${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}`,
   })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiAnswer('List my orders, newest first', 200, 'A page of orders', OrderPageBody)
+  @ApiErrors([400, 'limit or cursor is invalid'], 401)
   async list(
     @CurrentUser() userId: string,
     @Query('limit') limitText?: string,
@@ -54,6 +57,8 @@ export class OrdersQueryController {
 
   /** `GET /orders/:id` -> the order, 404 for another user's order or a malformed id. */
   @Get(':id')
+  @ApiAnswer('Read an order', 200, 'The order', OrderBody)
+  @ApiErrors(401, [404, 'No such order for this user (also a malformed id)'])
   async get(@CurrentUser() userId: string, @Param('id') id: string): Promise<OrderView> {
     const order = isUuid(id)
       ? await OrdersReadModel.find(this.dataSource.manager, userId, id)
@@ -64,6 +69,8 @@ export class OrdersQueryController {
 
   /** `GET /orders/:id/events` -> the order's event stream, oldest first. */
   @Get(':id/events')
+  @ApiAnswer("Read an order's events, oldest first", 200, 'The event stream', [OrderEventBody])
+  @ApiErrors(401, [404, 'No such order for this user (also a malformed id)'])
   async events(
     @CurrentUser() userId: string,
     @Param('id') id: string,

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   type HealthCheckResult,
@@ -21,6 +22,7 @@ export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
  * `GET /health/live` (no dependency checks) and `GET /health/ready` (the service's checks),
  * with @nestjs/terminus: 200 when all are up, else 503 naming the ones down.
  */
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -32,6 +34,7 @@ export class HealthController {
   /** The process is up; checks no dependency by design. */
   @Get('live')
   @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process is up (checks no dependency)' })
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
   }
@@ -39,6 +42,7 @@ export class HealthController {
   /** Every readiness check passes, else 503. */
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: every dependency check passes, else 503 naming those down' })
   ready(): Promise<HealthCheckResult> {
     return this.health.check(
       this.checks.map((readiness) => async () => {
