@@ -11,6 +11,7 @@ export function messagingOptionsFrom(config: ServiceConfig): MessagingOptions {
     prefetch: config.prefetch,
     deliveryLimit: config.deliveryLimit,
     retryDelaysMs: config.retryDelaysMs,
+    retryDelayLabels: config.retryDelayLabels,
     handlerTimeoutMs: config.handlerTimeoutMs,
     defaultCurrency: config.defaultCurrency,
   };

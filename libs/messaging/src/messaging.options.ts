@@ -1,7 +1,10 @@
+import { formatDuration } from '@app/platform';
 /** Defaults of docs/contract.md section 7, as named constants. */
 export const DEFAULT_PREFETCH = 50;
 export const DEFAULT_DELIVERY_LIMIT = 10;
 export const DEFAULT_RETRY_DELAYS_MS = [1_000, 10_000, 60_000, 300_000] as const;
+/** The default delays as the default `RETRY_DELAYS` writes them: the wait queues' names. */
+export const DEFAULT_RETRY_DELAY_LABELS = ['1s', '10s', '60s', '5m'] as const;
 export const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -24,6 +27,8 @@ export interface MessagingOptions {
   deliveryLimit?: number;
   /** Wait before each retry level, in ms; one wait queue per delay. */
   retryDelaysMs?: readonly number[];
+  /** How each delay was written (`60s`), naming its wait queue; by default formatted from ms. */
+  retryDelayLabels?: readonly string[];
   /** A handler running longer fails with a retryable `handler-error`. */
   handlerTimeoutMs?: number;
   /** A publish not confirmed within this time fails (the outbox retries it). */
@@ -52,9 +57,15 @@ export function resolveMessagingOptions(options: MessagingOptions): ResolvedMess
     connectWaitMs: DEFAULT_CONNECT_WAIT_MS,
     defaultCurrency: 'EUR',
     ...stripUndefined(options),
+    retryDelayLabels: [],
     service: options.service,
     url: options.url,
   };
+  resolved.retryDelayLabels =
+    options.retryDelayLabels ??
+    (options.retryDelaysMs
+      ? options.retryDelaysMs.map((delay) => formatDuration(delay))
+      : DEFAULT_RETRY_DELAY_LABELS);
   if (!/^[a-z][a-z0-9-]*$/.test(resolved.service)) {
     throw new Error(
       `Messaging service name "${resolved.service}" must be lower-case letters, digits and dashes.`,
@@ -78,6 +89,14 @@ export function resolveMessagingOptions(options: MessagingOptions): ResolvedMess
   }
   if (new Set(resolved.retryDelaysMs).size !== resolved.retryDelaysMs.length) {
     throw new Error(`RETRY_DELAYS must not repeat a delay: each names its own wait queue.`);
+  }
+  if (
+    resolved.retryDelayLabels.length !== resolved.retryDelaysMs.length ||
+    resolved.retryDelayLabels.some((label) => !/^[0-9a-z.]{1,32}$/.test(label))
+  ) {
+    throw new Error(
+      `retryDelayLabels [${resolved.retryDelayLabels.join(', ')}] must name each of the ${resolved.retryDelaysMs.length} retry delays (digits and unit letters).`,
+    );
   }
   return resolved;
 }

@@ -174,7 +174,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
           'x-dead-letter-strategy': 'at-least-once',
           'x-overflow': 'reject-publish',
         },
-        'x-retry-queues': `${consumer}.retry.<delay>, one per RETRY_DELAYS entry, shared by ${consumer}'s queues; back to ${consumer}.${type} by routing key`,
+        'x-retry-queues': `${consumer}.retry.<level>-<delay>, one per RETRY_DELAYS entry, shared by ${consumer}'s queues; back to ${consumer}.${type} by routing key`,
         'x-dead-letter-queue': `${consumer}.${type}.dlq`,
         channel: { $ref: `#/channels/${type}` },
         messages: versions.map((definition) => ({

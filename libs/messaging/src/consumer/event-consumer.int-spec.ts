@@ -86,14 +86,14 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
     });
     // The wait queues are the service's, shared by its queues: an expired retry goes back with
     // the routing keys it was published with (no x-dead-letter-routing-key).
-    const wait = queues.find((q) => q.name === 'inventory.retry.100ms');
+    const wait = queues.find((q) => q.name === 'inventory.retry.1-100ms');
     expect(wait?.arguments).toMatchObject({
       'x-message-ttl': 100,
       'x-dead-letter-exchange': 'inventory.retry',
     });
     expect(wait?.arguments['x-dead-letter-routing-key']).toBeUndefined();
     expect(queues.map((q) => q.name).sort()).toEqual(
-      [queue, `${queue}.dlq`, 'inventory.retry.100ms', 'inventory.retry.200ms'].sort(),
+      [queue, `${queue}.dlq`, 'inventory.retry.1-100ms', 'inventory.retry.2-200ms'].sort(),
     );
     const bindings = await management<
       { source: string; destination: string; routing_key: string }[]
@@ -105,8 +105,8 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
       [
         `orders.events -[order.placed]-> ${queue}`,
         `inventory.retry -[${queue}]-> ${queue}`,
-        `inventory.wait -[inventory.retry.100ms]-> inventory.retry.100ms`,
-        `inventory.wait -[inventory.retry.200ms]-> inventory.retry.200ms`,
+        `inventory.wait -[inventory.retry.1-100ms]-> inventory.retry.1-100ms`,
+        `inventory.wait -[inventory.retry.2-200ms]-> inventory.retry.2-200ms`,
         `inventory.dlx -[${queue}]-> ${queue}.dlq`,
       ].sort(),
     );

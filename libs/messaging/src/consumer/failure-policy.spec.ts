@@ -8,8 +8,8 @@ const subscription: Pick<Subscription, 'type' | 'queue' | 'deadLetterQueue' | 'w
   queue: 'inventory.order.placed',
   deadLetterQueue: 'inventory.order.placed.dlq',
   waitQueues: [
-    { name: 'inventory.retry.1s', delayMs: 1_000 },
-    { name: 'inventory.retry.10s', delayMs: 10_000 },
+    { name: 'inventory.retry.1-1s', delayMs: 1_000 },
+    { name: 'inventory.retry.2-10s', delayMs: 10_000 },
   ],
 };
 
@@ -25,12 +25,12 @@ describe('classifyFailure', () => {
     expect(classifyFailure(new Error('x'), 0, subscription)).toMatchObject({
       kind: 'retry',
       level: 1,
-      waitQueue: 'inventory.retry.1s',
+      waitQueue: 'inventory.retry.1-1s',
     });
     expect(classifyFailure(new Error('x'), 1, subscription)).toMatchObject({
       kind: 'retry',
       level: 2,
-      waitQueue: 'inventory.retry.10s',
+      waitQueue: 'inventory.retry.2-10s',
     });
     expect(classifyFailure(new Error('x'), 2, subscription)).toEqual({
       kind: 'dead-letter',
@@ -43,10 +43,10 @@ describe('failure headers', () => {
   const death = {
     count: 1,
     reason: 'expired' as const,
-    queue: 'q.retry.1s',
+    queue: 'q.retry.1-1s',
     time: { '!': 'timestamp' as const, value: 0 },
     exchange: 'inventory.retry',
-    'routing-keys': ['q.retry.1s'],
+    'routing-keys': ['q.retry.1-1s'],
   };
   const incoming = {
     'x-death': [death],

@@ -209,7 +209,7 @@ describe('a handler that overruns HANDLER_TIMEOUT', () => {
     // Long enough for a multiplying copy to come back from every wait queue.
     await sleep(1_500);
     expect(await fixture.probe.drain(`${queue}.dlq`)).toHaveLength(0);
-    for (const wait of [`inventory.retry.100ms`, `inventory.retry.200ms`, queue])
+    for (const wait of [`inventory.retry.1-100ms`, `inventory.retry.2-200ms`, queue])
       expect(await fixture.probe.depth(wait)).toBe(0);
     // The first run and one per retry level.
     expect(attempts.get(event.id)).toBe(3);

@@ -20,10 +20,10 @@ describe('buildTopology', () => {
     const subscription = topology.subscriptions.find((s) => s.type === 'user.registered')!;
     expect(subscription.queue).toBe('email.user.registered');
     expect(subscription.waitQueues.map((w) => w.name)).toEqual([
-      'email.retry.1s',
-      'email.retry.10s',
-      'email.retry.1m',
-      'email.retry.5m',
+      'email.retry.1-1s',
+      'email.retry.2-10s',
+      'email.retry.3-60s',
+      'email.retry.4-5m',
     ]);
     expect(subscription.deadLetterQueue).toBe('email.user.registered.dlq');
     expect(topology.bindings).toContainEqual({
@@ -34,14 +34,26 @@ describe('buildTopology', () => {
     expect(topology.bindings.some((b) => b.exchange === '')).toBe(false);
   });
 
+  // Named by formatted milliseconds, RETRY_DELAYS=60s gave email.retry.1m, and the UI sorted
+  // email.retry.10s before email.retry.1s.
+  it('names each wait queue by its level and its delay as configured, in retry order', () => {
+    const topology = buildTopology(
+      options({ retryDelaysMs: [1_000, 10_000, 60_000], retryDelayLabels: ['1s', '10s', '60s'] }),
+      ['user.registered'],
+    );
+    const names = topology.queues.filter((q) => q.role === 'wait').map((q) => q.name);
+    expect(names).toEqual(['email.retry.1-1s', 'email.retry.2-10s', 'email.retry.3-60s']);
+    expect([...names].sort()).toEqual(names);
+  });
+
   it('shares one wait queue per delay between the subscriptions, routed back by CC', () => {
     const topology = buildTopology(options(), ['user.registered', 'order.confirmed']);
     const waits = topology.queues.filter((q) => q.role === 'wait');
     expect(waits.map((q) => q.name)).toEqual([
-      'email.retry.1s',
-      'email.retry.10s',
-      'email.retry.1m',
-      'email.retry.5m',
+      'email.retry.1-1s',
+      'email.retry.2-10s',
+      'email.retry.3-60s',
+      'email.retry.4-5m',
     ]);
     // Expired, a retry keeps the keys it was published with: back through email.retry,
     // where each main queue is bound by its own name (the CC the retry carries).
@@ -53,9 +65,9 @@ describe('buildTopology', () => {
       'x-overflow': 'reject-publish',
     });
     expect(topology.bindings).toContainEqual({
-      queue: 'email.retry.1s',
+      queue: 'email.retry.1-1s',
       exchange: 'email.wait',
-      routingKey: 'email.retry.1s',
+      routingKey: 'email.retry.1-1s',
     });
     for (const queue of ['email.user.registered', 'email.order.confirmed'])
       expect(topology.bindings).toContainEqual({

@@ -1,6 +1,5 @@
 import { type EventType, exchangeOf } from '@app/events';
 import { type ResolvedMessagingOptions } from '../messaging.options.js';
-import { formatDuration } from '@app/platform';
 
 export interface ExchangeSpec {
   name: string;
@@ -65,9 +64,13 @@ export const DEAD_LETTER_QUEUE_DELIVERY_LIMIT = 1_000_000;
 
 /** `<service>.<event type>`, e.g. `inventory.order.placed`. */
 export const queueName = (service: string, type: string) => `${service}.${type}`;
-/** `<service>.retry.<delay>`, e.g. `inventory.retry.10s`: one per service and delay. */
-export const waitQueueName = (service: string, delayMs: number) =>
-  `${service}.retry.${formatDuration(delayMs)}`;
+/**
+ * `<service>.retry.<level>-<delay>`, e.g. `inventory.retry.2-10s`: one per service and retry
+ * level, the delay as configured. The level first, so the management UI lists them in
+ * retry order (by name, `10s` would sort before `1s`).
+ */
+export const waitQueueName = (service: string, level: number, delay: string) =>
+  `${service}.retry.${level}-${delay}`;
 /** `<queue>.dlq`. */
 export const deadLetterQueueName = (queue: string) => `${queue}.dlq`;
 
@@ -75,7 +78,7 @@ export const deadLetterQueueName = (queue: string) => `${queue}.dlq`;
  * Derives a service's topology from the event types its handlers consume (docs/contract.md):
  * its topic exchange; per type a quorum queue bound to the producer's exchange and to
  * `<service>.retry` by its own name, and a DLQ on `<service>.dlx`; per delay one wait queue
- * `<service>.retry.<delay>`, bound to `<service>.wait`, that dead-letters into
+ * `<service>.retry.<level>-<delay>`, bound to `<service>.wait`, that dead-letters into
  * `<service>.retry` with the routing keys the retry was published with: its own name, which
  * nothing is bound to there, and its origin queue's name, carried in the `CC` header, so the
  * message returns to its origin queue only. Nothing uses the default exchange.
@@ -97,8 +100,8 @@ export function buildTopology(
   ];
   const sources = new Map<string, ExchangeSpec>();
   const subscriptions: Subscription[] = [];
-  const waitQueues = options.retryDelaysMs.map((delayMs) => ({
-    name: waitQueueName(service, delayMs),
+  const waitQueues = options.retryDelaysMs.map((delayMs, index) => ({
+    name: waitQueueName(service, index + 1, options.retryDelayLabels[index]!),
     delayMs,
   }));
   const waitQueueSpecs: QueueSpec[] = waitQueues.map((wait) => ({

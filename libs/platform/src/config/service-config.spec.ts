@@ -2,6 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { loadServiceConfig, redact } from './service-config.js';
 
 describe('loadServiceConfig', () => {
+  it('keeps RETRY_DELAYS as written beside the milliseconds', () => {
+    const config = loadServiceConfig('inventory', { RETRY_DELAYS: ' 500ms, 60s ,1m' });
+    expect(config.retryDelaysMs).toEqual([500, 60_000, 60_000]);
+    expect(config.retryDelayLabels).toEqual(['500ms', '60s', '1m']);
+  });
+
   it('takes AMQP_URL as one broker or the nodes of a cluster, comma-separated', () => {
     const list = 'amqp://u:p@rabbit-1:5672/v, amqp://u:p@rabbit-2:5672/v';
     expect(loadServiceConfig('inventory', { AMQP_URL: list }).amqpUrl).toBe(

@@ -50,6 +50,8 @@ export interface ServiceConfig {
   prefetch: number;
   deliveryLimit: number;
   retryDelaysMs: number[];
+  /** `RETRY_DELAYS` as written, one per delay (`1s`, `60s`): the wait queues' names. */
+  retryDelayLabels: string[];
   handlerTimeoutMs: number;
   orderPaymentTimeoutMs: number;
   orderReservationTimeoutMs: number;
@@ -154,6 +156,13 @@ export function loadServiceConfig(
     return text;
   };
   const production = env.NODE_ENV === 'production';
+  // Each delay as written, too: it names the delay's wait queue (`60s` stays `60s`).
+  const retryDelays = read('RETRY_DELAYS', '1s,10s,60s,5m', (value) =>
+    value.split(',').map((part, index) => ({
+      ms: duration(`RETRY_DELAYS[${index}]`)(part.trim()),
+      label: part.trim(),
+    })),
+  );
   const config: ServiceConfig = {
     service,
     production,
@@ -227,9 +236,8 @@ export function loadServiceConfig(
     }),
     prefetch: read('PREFETCH', '50', integer('PREFETCH', 1, 10_000)),
     deliveryLimit: read('DELIVERY_LIMIT', '10', integer('DELIVERY_LIMIT', 2, 1_000)),
-    retryDelaysMs: read('RETRY_DELAYS', '1s,10s,60s,5m', (value) =>
-      value.split(',').map((part, index) => duration(`RETRY_DELAYS[${index}]`)(part.trim())),
-    ),
+    retryDelaysMs: retryDelays.map((delay) => delay.ms),
+    retryDelayLabels: retryDelays.map((delay) => delay.label),
     handlerTimeoutMs: read('HANDLER_TIMEOUT', '30s', duration('HANDLER_TIMEOUT')),
     orderPaymentTimeoutMs: read('ORDER_PAYMENT_TIMEOUT', '15m', duration('ORDER_PAYMENT_TIMEOUT')),
     orderReservationTimeoutMs: read(
