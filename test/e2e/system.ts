@@ -32,7 +32,15 @@ export class System extends OnTestInfrastructure {
     } = {},
   ): Promise<System> {
     const system = new System();
-    await system.boot(env, options);
+    try {
+      await system.boot(env, options);
+    } catch (error) {
+      // A system that did not come up leaves nothing running: no launcher, no vhost or
+      // databases (a failed boot once left four services and a broker node behind, and Jest
+      // hanging at its end).
+      await system.stop().catch(() => undefined);
+      throw error;
+    }
     return system;
   }
 
