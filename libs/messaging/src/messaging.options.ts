@@ -57,15 +57,13 @@ export function resolveMessagingOptions(options: MessagingOptions): ResolvedMess
     connectWaitMs: DEFAULT_CONNECT_WAIT_MS,
     defaultCurrency: 'EUR',
     ...stripUndefined(options),
-    retryDelayLabels: [],
+    retryDelayLabels:
+      options.retryDelayLabels ??
+      options.retryDelaysMs?.map((delay) => formatDuration(delay)) ??
+      DEFAULT_RETRY_DELAY_LABELS,
     service: options.service,
     url: options.url,
   };
-  resolved.retryDelayLabels =
-    options.retryDelayLabels ??
-    (options.retryDelaysMs
-      ? options.retryDelaysMs.map((delay) => formatDuration(delay))
-      : DEFAULT_RETRY_DELAY_LABELS);
   if (!/^[a-z][a-z0-9-]*$/.test(resolved.service)) {
     throw new Error(
       `Messaging service name "${resolved.service}" must be lower-case letters, digits and dashes.`,
