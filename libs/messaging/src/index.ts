@@ -18,7 +18,6 @@ export * from './publisher/amqp-message.js';
 export * from './publisher/confirmed-publisher.js';
 export * from './topology/apply-topology.js';
 export * from './topology/topology.js';
-export * from './in-memory/in-memory-event-bus.js';
 export * from './outbox/outbox-commit-hook.js';
 export * from './consumer/crash-suspects.js';
 export * from './consumer/isolation-lock.js';

@@ -6,7 +6,6 @@ export * from './database/pipelining.js';
 export * from './database/prepared-statements.js';
 export * from './duration.js';
 export * from './health/health.controller.js';
-export * from './health/health.module.js';
 export * from './health/readiness-checks.js';
 export * from './http/correlation-id.middleware.js';
 export * from './database/database-unavailable.js';
