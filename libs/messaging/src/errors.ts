@@ -1,32 +1,58 @@
-/** The broker cannot be reached now: nothing was sent; the caller (the outbox relay) retries. */
-export class BrokerUnavailableError extends Error {
-  override readonly name = 'BrokerUnavailableError';
-  readonly code = 'MESSAGING.BROKER_UNAVAILABLE';
+/**
+ * An error class of libs/messaging: its `name` says which, and `code` is the stable identifier
+ * logs and dead-letter headers carry.
+ */
+function messagingError<const Name extends string, const Code extends string>(
+  name: Name,
+  code: Code,
+) {
+  return class extends Error {
+    override readonly name: Name = name;
+    readonly code: Code = code;
+  };
 }
+
+/** The broker cannot be reached now: nothing was sent; the caller (the outbox relay) retries. */
+export const BrokerUnavailableError = messagingError(
+  'BrokerUnavailableError',
+  'MESSAGING.BROKER_UNAVAILABLE',
+);
+export type BrokerUnavailableError = InstanceType<typeof BrokerUnavailableError>;
 
 /** The broker returned a `mandatory` publish: no queue is bound for that routing key. */
-export class UnroutableMessageError extends Error {
-  override readonly name = 'UnroutableMessageError';
-  readonly code = 'MESSAGING.UNROUTABLE';
-}
+export const UnroutableMessageError = messagingError(
+  'UnroutableMessageError',
+  'MESSAGING.UNROUTABLE',
+);
+export type UnroutableMessageError = InstanceType<typeof UnroutableMessageError>;
 
 /** The broker did not confirm a publish in time, or refused it (nack). */
-export class PublishNotConfirmedError extends Error {
-  override readonly name = 'PublishNotConfirmedError';
-  readonly code = 'MESSAGING.NOT_CONFIRMED';
-}
+export const PublishNotConfirmedError = messagingError(
+  'PublishNotConfirmedError',
+  'MESSAGING.NOT_CONFIRMED',
+);
+export type PublishNotConfirmedError = InstanceType<typeof PublishNotConfirmedError>;
 
 /** A queue or exchange exists with other arguments than this service declares; boot stops. */
-export class TopologyMismatchError extends Error {
-  override readonly name = 'TopologyMismatchError';
-  readonly code = 'MESSAGING.TOPOLOGY_MISMATCH';
-}
+export const TopologyMismatchError = messagingError(
+  'TopologyMismatchError',
+  'MESSAGING.TOPOLOGY_MISMATCH',
+);
+export type TopologyMismatchError = InstanceType<typeof TopologyMismatchError>;
 
 /** A handler ran past `HANDLER_TIMEOUT`; retried like any handler error. */
-export class HandlerTimeoutError extends Error {
-  override readonly name = 'HandlerTimeoutError';
-  readonly code = 'MESSAGING.HANDLER_TIMEOUT';
-}
+export const HandlerTimeoutError = messagingError(
+  'HandlerTimeoutError',
+  'MESSAGING.HANDLER_TIMEOUT',
+);
+export type HandlerTimeoutError = InstanceType<typeof HandlerTimeoutError>;
+
+/** An `@EventHandler` declares an invalid id, or one another handler of the service has. */
+export const HandlerDeclarationError = messagingError(
+  'HandlerDeclarationError',
+  'MESSAGING.HANDLER_DECLARATION',
+);
+export type HandlerDeclarationError = InstanceType<typeof HandlerDeclarationError>;
 
 /** `thrown` itself when it is an Error, else an Error that says what was thrown. */
 export function asError(thrown: unknown): Error {
