@@ -41,7 +41,7 @@ const insertEffect = (context: EventContext, event: DecodedEvent<'order.placed'>
 
 @Injectable()
 class OverrunningHandler {
-  @EventHandler('order.placed')
+  @EventHandler('order.placed', { id: 'overrunning' })
   async handle(event: DecodedEvent<'order.placed'>, context: EventContext): Promise<void> {
     const id = event.envelope.id;
     const attempt = (attempts.get(id) ?? 0) + 1;
@@ -157,7 +157,9 @@ describe('a handler that overruns HANDLER_TIMEOUT', () => {
     const event = await place('slow-statement');
     await waitFor('the first attempt to start', () => backends.has(event.id));
     const pid = backends.get(event.id)!;
-    // Terminated within a moment of the timeout, not left running pg_sleep(5) or returned to the pool.
+    // Terminated at the timeout (1 s), not left running pg_sleep(5) or returned to the pool.
+    // Either of those keeps the backend for more than 15 s (the sleep, then pg's 10 s idle
+    // timeout), so 7 s tells them apart with room for a loaded machine.
     await waitFor(
       'the timed-out backend to be gone',
       async () =>
@@ -168,7 +170,7 @@ describe('a handler that overruns HANDLER_TIMEOUT', () => {
             [pid],
           )
         )[0]!.n === 0,
-      { timeoutMs: 2_500 },
+      { timeoutMs: 7_000 },
     );
     await settled(event.id);
     expect(await effectsOf(event.id)).toHaveLength(1);
@@ -179,7 +181,7 @@ describe('a handler that overruns HANDLER_TIMEOUT', () => {
     // As a peer replica would, mid-way through the same event: the inbox row inserted, uncommitted.
     const peer = await openTransaction(fixture.database.url);
     await peer.query(`INSERT INTO messaging_inbox (consumer, event_id) VALUES ($1, $2)`, [
-      'inventory:OverrunningHandler.handle',
+      'inventory:overrunning',
       event.id,
     ]);
     const retriedBefore = service.messaging.counters.retried;
