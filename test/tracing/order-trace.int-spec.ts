@@ -100,10 +100,10 @@ describe('one trace from POST /orders to the order confirmation', () => {
     };
     const placed = named('order.placed publish');
     const consumed = named('inventory.order.placed process');
-    const reserve = named('inventory:ReserveStockHandler.reserve');
+    const reserve = named('inventory:reserve-stock');
     const reserved = named('inventory.reserved publish');
     const saga = named('orders.inventory.reserved process');
-    named('orders:OrderSagaHandlers.reserved');
+    named('orders:saga-stock-reserved');
     named('order.confirmed publish');
 
     expect(placed.kind).toBe(SpanKind.PRODUCER);

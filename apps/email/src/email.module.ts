@@ -2,7 +2,7 @@ import { serviceModule } from '@app/messaging';
 import { type ServiceConfig } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { EmailsController } from './emails/emails.controller.js';
-import { EMAIL_MIGRATIONS } from './migrations/1764300000000-create-email.js';
+import { EMAIL_MIGRATIONS } from './migrations/index.js';
 import { NotificationHandlers } from './notifications/notification.handlers.js';
 import { RecipientDirectory } from './recipients/recipient-directory.js';
 import { EmailSender } from './sending/email-sender.js';

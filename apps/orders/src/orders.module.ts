@@ -5,7 +5,7 @@ import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
 import { OrderWriteLimitGuard, RateLimitGuard } from './http/rate-limit.guard.js';
 import { CancelOrderController } from './cancel-order/cancel-order.controller.js';
 import { CatalogProjection, ProductsController } from './catalog/catalog.js';
-import { ORDERS_MIGRATIONS } from './migrations/1764400000000-create-orders.js';
+import { ORDERS_MIGRATIONS } from './migrations/index.js';
 import { OrderCommandService } from './orders/order-command.service.js';
 import { PayOrderController } from './pay-order/pay-order.controller.js';
 import { PlaceOrderController } from './place-order/place-order.controller.js';

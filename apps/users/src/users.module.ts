@@ -4,7 +4,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AuthenticateController } from './authenticate/authenticate.controller.js';
 import { AuthenticateLimitGuard } from './authenticate/authenticate-limit.guard.js';
 import { AuthenticateService } from './authenticate/authenticate.service.js';
-import { USERS_MIGRATIONS } from './migrations/1764100000000-create-accounts.js';
+import { USERS_MIGRATIONS } from './migrations/index.js';
 import { RegisterAccountController } from './register/register-account.controller.js';
 import { RegisterAccountService } from './register/register-account.service.js';
 

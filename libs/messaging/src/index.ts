@@ -27,3 +27,4 @@ export * from './operations/dead-letter-tool.js';
 export * from './metrics/messaging-metrics.js';
 export * from './service-module.js';
 export * from './topology/permissions.js';
+export * from './database/inbox-renames.migration.js';

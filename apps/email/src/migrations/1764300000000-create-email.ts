@@ -35,5 +35,3 @@ export class CreateEmail1764300000000 implements MigrationInterface {
     await runner.query(`DROP TABLE recipients`);
   }
 }
-
-export const EMAIL_MIGRATIONS = [CreateEmail1764300000000];

@@ -10,7 +10,7 @@ import { type RenderedEmail, type TemplateName, templates } from '../templates/t
 export class NotificationHandlers {
   constructor(private readonly sender: EmailSender) {}
 
-  @EventHandler('user.registered')
+  @EventHandler('user.registered', { id: 'welcome-email' })
   async welcome(event: DecodedEvent<'user.registered'>, context: EventContext): Promise<void> {
     const { email, name } = event.data;
     await this.sender.send(
@@ -22,28 +22,28 @@ export class NotificationHandlers {
     );
   }
 
-  @EventHandler('order.confirmed')
+  @EventHandler('order.confirmed', { id: 'order-confirmed-email' })
   orderConfirmed(event: DecodedEvent<'order.confirmed'>, context: EventContext): Promise<void> {
     return this.toUser(context, event, 'order-confirmed', (name) =>
       templates['order-confirmed']({ name, ...event.data }),
     );
   }
 
-  @EventHandler('payment.processed')
+  @EventHandler('payment.processed', { id: 'payment-received-email' })
   paymentReceived(event: DecodedEvent<'payment.processed'>, context: EventContext): Promise<void> {
     return this.toUser(context, event, 'payment-received', (name) =>
       templates['payment-received']({ name, ...event.data }),
     );
   }
 
-  @EventHandler('order.rejected')
+  @EventHandler('order.rejected', { id: 'order-rejected-email' })
   orderRejected(event: DecodedEvent<'order.rejected'>, context: EventContext): Promise<void> {
     return this.toUser(context, event, 'order-rejected', (name) =>
       templates['order-rejected']({ name, ...event.data }),
     );
   }
 
-  @EventHandler('order.cancelled')
+  @EventHandler('order.cancelled', { id: 'order-cancelled-email' })
   orderCancelled(event: DecodedEvent<'order.cancelled'>, context: EventContext): Promise<void> {
     return this.toUser(context, event, 'order-cancelled', (name) =>
       templates['order-cancelled']({ name, ...event.data }),

@@ -17,7 +17,7 @@ export interface Recipient {
 /** Keeps the recipient directory from `user.registered`, so email never calls another service. */
 @Injectable()
 export class RecipientDirectory {
-  @EventHandler('user.registered')
+  @EventHandler('user.registered', { id: 'remember-recipient' })
   async remember(event: DecodedEvent<'user.registered'>, context: EventContext): Promise<void> {
     await context.manager.query(
       `INSERT INTO recipients (user_id, email, name) VALUES ($1, $2, $3)

@@ -19,13 +19,12 @@ import {
 export class ReleaseStockHandler {
   private readonly logger = new Logger(ReleaseStockHandler.name);
 
-  // The method name is part of the inbox key (`inventory:ReleaseStockHandler.release`): kept.
-  @EventHandler('order.cancelled')
+  @EventHandler('order.cancelled', { id: 'release-cancelled' })
   release(event: DecodedEvent<'order.cancelled'>, context: EventContext): Promise<void> {
     return this.giveBack(event.data.orderId, 'CANCELLED', context);
   }
 
-  @EventHandler('order.rejected')
+  @EventHandler('order.rejected', { id: 'release-rejected' })
   releaseRejected(event: DecodedEvent<'order.rejected'>, context: EventContext): Promise<void> {
     return this.giveBack(event.data.orderId, 'REJECTED', context);
   }

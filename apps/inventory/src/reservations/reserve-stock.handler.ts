@@ -14,7 +14,7 @@ import {
 export class ReserveStockHandler {
   private readonly logger = new Logger(ReserveStockHandler.name);
 
-  @EventHandler('order.placed')
+  @EventHandler('order.placed', { id: 'reserve-stock' })
   async reserve(event: DecodedEvent<'order.placed'>, context: EventContext): Promise<void> {
     const { orderId } = event.data;
     const reservation = await lockReservation(context.manager, orderId);

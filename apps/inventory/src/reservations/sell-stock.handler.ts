@@ -9,7 +9,7 @@ import { adjustStock, lockReservation, setReservation } from './reservation.repo
 export class SellStockHandler {
   private readonly logger = new Logger(SellStockHandler.name);
 
-  @EventHandler('payment.processed')
+  @EventHandler('payment.processed', { id: 'sell-stock' })
   async sell(event: DecodedEvent<'payment.processed'>, context: EventContext): Promise<void> {
     const { orderId } = event.data;
     const reservation = await lockReservation(context.manager, orderId);

@@ -15,7 +15,7 @@ export interface ProductView {
 /** The gateway's catalog projection, fed by `product.added`. */
 @Injectable()
 export class CatalogProjection {
-  @EventHandler('product.added')
+  @EventHandler('product.added', { id: 'catalog-add-product' })
   async added(event: DecodedEvent<'product.added'>, context: EventContext): Promise<void> {
     const { sku, name, priceCents, currency } = event.data;
     await context.manager.query(

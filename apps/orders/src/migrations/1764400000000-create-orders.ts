@@ -80,5 +80,3 @@ export class CreateOrders1764400000000 implements MigrationInterface {
     await runner.query(`DROP FUNCTION order_events_append_only`);
   }
 }
-
-export const ORDERS_MIGRATIONS = [CreateOrders1764400000000];

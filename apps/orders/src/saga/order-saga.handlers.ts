@@ -8,7 +8,7 @@ import { OrderCommandService } from '../orders/order-command.service.js';
 export class OrderSagaHandlers {
   constructor(private readonly commands: OrderCommandService) {}
 
-  @EventHandler('inventory.reserved')
+  @EventHandler('inventory.reserved', { id: 'saga-stock-reserved' })
   async reserved(event: DecodedEvent<'inventory.reserved'>, context: EventContext): Promise<void> {
     await this.commands.executeIn(
       context.manager,
@@ -17,7 +17,7 @@ export class OrderSagaHandlers {
     );
   }
 
-  @EventHandler('inventory.reservation-failed')
+  @EventHandler('inventory.reservation-failed', { id: 'saga-reservation-failed' })
   async reservationFailed(
     event: DecodedEvent<'inventory.reservation-failed'>,
     context: EventContext,

@@ -20,5 +20,3 @@ export class CreateAccounts1764100000000 implements MigrationInterface {
     await runner.query(`DROP TABLE accounts`);
   }
 }
-
-export const USERS_MIGRATIONS = [CreateAccounts1764100000000];

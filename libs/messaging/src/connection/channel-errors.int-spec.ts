@@ -17,7 +17,7 @@ import { EventHandler } from '../consumer/event-handler.decorator.js';
 
 @Injectable()
 class TwoQueueHandlers {
-  @EventHandler('order.placed')
+  @EventHandler('order.placed', { id: 'placed' })
   async placed(event: DecodedEvent<'order.placed'>, context: EventContext): Promise<void> {
     await context.manager.query(
       `INSERT INTO test_effects (handler, event_id, subject, data) VALUES ('placed', $1, $2, '{}')`,
@@ -25,7 +25,7 @@ class TwoQueueHandlers {
     );
   }
 
-  @EventHandler('order.cancelled')
+  @EventHandler('order.cancelled', { id: 'cancelled' })
   async cancelled(event: DecodedEvent<'order.cancelled'>, context: EventContext): Promise<void> {
     await context.manager.query(
       `INSERT INTO test_effects (handler, event_id, subject, data) VALUES ('cancelled', $1, $2, '{}')`,

@@ -20,7 +20,7 @@ const runs: { id: string; subject: string; startedAt: number; endedAt: number }[
 
 @Injectable()
 class OrderPlacedHandler {
-  @EventHandler('order.placed')
+  @EventHandler('order.placed', { id: 'reserve' })
   async reserve(event: DecodedEvent<'order.placed'>, context: EventContext): Promise<void> {
     const count = (attempts.get(event.envelope.id) ?? 0) + 1;
     attempts.set(event.envelope.id, count);

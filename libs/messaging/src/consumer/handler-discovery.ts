@@ -4,6 +4,7 @@ import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner, Reflector } from '@nestjs/core';
 import { type EventContext } from './event-context.js';
 import { EVENT_HANDLER_METADATA, type EventHandlerMetadata } from './event-handler.decorator.js';
+import { HandlerDeclarationError } from '../errors.js';
 import { type RegisteredHandler } from './registered-handler.js';
 
 /** Event handlers take only custom parameter decorators (`@EventPayload`, `@EventContextParam`). */
@@ -27,6 +28,8 @@ export class HandlerDiscovery {
     const handlers: RegisteredHandler[] = [];
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
     const seen = new Set<object>();
+    /** Inbox key -> the `Class.method` that declared it. */
+    const declarations = new Map<string, string>();
     for (const wrapper of wrappers) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
       if (
@@ -57,9 +60,18 @@ export class HandlerDiscovery {
           undefined,
           AMQP_CONTEXT_TYPE,
         );
+        const name = `${service}:${metadata.id}`;
+        const declaredBy = `${instance.constructor.name}.${method}`;
+        const taken = declarations.get(name);
+        if (taken) {
+          throw new HandlerDeclarationError(
+            `${taken} and ${declaredBy} both declare the handler id '${metadata.id}' in ${service}; the id is the handler's inbox key, so each handler of a service needs its own: give one of them another id.`,
+          );
+        }
+        declarations.set(name, declaredBy);
         handlers.push({
           type: metadata.type,
-          name: `${service}:${instance.constructor.name}.${method}`,
+          name,
           invoke: (event: DecodedEvent, context: EventContext) =>
             callback(event, context) as Promise<unknown>,
         });

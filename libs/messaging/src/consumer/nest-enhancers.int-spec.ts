@@ -45,7 +45,7 @@ class SkusOnly implements PipeTransform<DecodedEvent<'order.placed'>, string[]> 
 
 @Injectable()
 class EnhancedHandler {
-  @EventHandler('order.placed')
+  @EventHandler('order.placed', { id: 'guarded-reserve' })
   @UseGuards(RefuseBlockedSkus)
   @UseInterceptors(Timing)
   async handle(

@@ -4,7 +4,7 @@ import { type EventContext } from './event-context.js';
 /** A handler the consumer calls for one event type. */
 export interface RegisteredHandler {
   type: EventType;
-  /** Stable inbox consumer key, `<service>:<Class>.<method>`: renaming a handler resets its dedup. */
+  /** Inbox consumer key `<service>:<id>`, from the id its `@EventHandler` declares. */
   name: string;
   invoke(event: DecodedEvent, context: EventContext): Promise<unknown>;
 }

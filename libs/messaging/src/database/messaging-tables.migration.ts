@@ -1,3 +1,4 @@
+import { MessagingInboxRenames1796000000000 } from './inbox-renames.migration.js';
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
@@ -86,4 +87,5 @@ export const OUTBOX_AUTOVACUUM = [
 export const MESSAGING_MIGRATIONS = [
   MessagingTables1764000000000,
   MessagingOutboxAutovacuum1795700000000,
+  MessagingInboxRenames1796000000000,
 ];

@@ -19,7 +19,7 @@ import { handlerConcurrencyFor } from './transactional-runner.js';
 class MarkerThenEffectHandler {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
-  @EventHandler('order.placed')
+  @EventHandler('order.placed', { id: 'slow-send' })
   async handle(event: DecodedEvent<'order.placed'>, context: EventContext): Promise<void> {
     // The SMTP round trip of email: long enough for the burst to pile up beside it.
     await new Promise((resolve) => setTimeout(resolve, 100));

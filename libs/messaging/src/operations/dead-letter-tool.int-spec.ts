@@ -20,7 +20,7 @@ let failing = true;
 
 @Injectable()
 class FlakyInventory {
-  @EventHandler('order.placed')
+  @EventHandler('order.placed', { id: 'reserve' })
   async reserve(event: DecodedEvent<'order.placed'>, context: EventContext): Promise<void> {
     if (failing) throw new Error('warehouse offline');
     await context.manager.query(
@@ -32,7 +32,7 @@ class FlakyInventory {
 
 @Injectable()
 class EmailOnOrders {
-  @EventHandler('order.placed')
+  @EventHandler('order.placed', { id: 'note' })
   async note(event: DecodedEvent<'order.placed'>, context: EventContext): Promise<void> {
     await context.manager.query(
       `INSERT INTO test_effects (handler, event_id, data) VALUES ('email', $1, '{}')`,

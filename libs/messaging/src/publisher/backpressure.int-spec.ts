@@ -22,7 +22,7 @@ const opened = new Promise<void>((resolve) => (gate = resolve));
 /** Each order.placed raises inventory.reserved through the outbox. */
 @Injectable()
 class ReservingHandler {
-  @EventHandler('order.placed')
+  @EventHandler('order.placed', { id: 'reserve' })
   async reserve(event: DecodedEvent<'order.placed'>, context: EventContext): Promise<void> {
     await opened;
     await context.publish(

@@ -6,7 +6,7 @@ import { EventHandler } from '../consumer/event-handler.decorator.js';
 
 @Injectable()
 class ConfirmedHandler {
-  @EventHandler('order.confirmed')
+  @EventHandler('order.confirmed', { id: 'confirmed' })
   async handle(): Promise<void> {}
 }
 
