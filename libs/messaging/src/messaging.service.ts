@@ -1,3 +1,4 @@
+import { pause } from '@app/platform';
 import { EventRegistry, type EventType } from '@app/events';
 import {
   type BeforeApplicationShutdown,
@@ -148,7 +149,7 @@ export class MessagingService
     const outcome = await Promise.race([
       publisherChannel.whenOpen().then(() => 'connected' as const),
       fatalReported,
-      delay(this.options.connectWaitMs).then(() => 'timeout' as const),
+      pause(this.options.connectWaitMs).then(() => 'timeout' as const),
     ]);
     const fatal = connection.fatalError() ?? consumeConnection.fatalError();
     if (outcome === 'fatal' && fatal) {
@@ -176,7 +177,7 @@ export class MessagingService
     if (this.consumer && this.connection?.isConnected()) {
       await Promise.race([
         this.consumer.whenConsuming(),
-        delay(this.options.connectWaitMs),
+        pause(this.options.connectWaitMs),
         new Promise<void>((resolve) => connections.forEach((c) => c.onFatal(() => resolve()))),
       ]);
     }
@@ -267,8 +268,4 @@ function groupByType(handlers: RegisteredHandler[]): Map<EventType, RegisteredHa
   for (const handler of handlers)
     map.set(handler.type, [...(map.get(handler.type) ?? []), handler]);
   return map;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -22,3 +22,4 @@ export * from './metrics/metrics.js';
 export * from './tracing/tracing.js';
 export * from './tracing/tracing.middleware.js';
 export * from './concurrency/semaphore.js';
+export * from './pause.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DecodedEvent, type EventRegistry, UnknownEventTypeError } from '@app/events';
-import { contextFrom, inSpan, SpanKind, withLogContext } from '@app/platform';
+import { contextFrom, inSpan, pause, SpanKind, withLogContext } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { type Channel, type ConsumeMessage, type MessagePropertyHeaders } from 'amqplib';
 import { type BrokerConnection } from '../connection/broker-connection.js';
@@ -145,7 +145,7 @@ export class EventConsumer {
     const deadline = Date.now() + this.options.shutdownTimeoutMs;
     const pending = this.inFlight.size;
     while (this.inFlight.size && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...this.inFlight]), sleep(deadline - Date.now())]);
+      await Promise.race([Promise.allSettled([...this.inFlight]), pause(deadline - Date.now())]);
     }
     if (this.inFlight.size) {
       this.logger.warn(
@@ -396,8 +396,4 @@ export class EventConsumer {
 function messageKey(message: ConsumeMessage): string {
   const id = message.properties.messageId as string | undefined;
   return id ?? `sha256:${createHash('sha256').update(message.content).digest('hex')}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
 }

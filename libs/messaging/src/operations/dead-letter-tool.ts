@@ -1,4 +1,4 @@
-import { redact } from '@app/platform';
+import { pause, redact } from '@app/platform';
 import amqplib, { type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
 import { connectFailureHint } from '../connection/broker-connection.js';
 import { Headers } from '../consumer/failure-policy.js';
@@ -199,7 +199,7 @@ export class DeadLetterTool {
     try {
       const deadline = Date.now() + 10_000;
       while ((await check.checkQueue(queue)).messageCount < expected && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await pause(20);
     } finally {
       await check.close().catch(() => undefined);
     }

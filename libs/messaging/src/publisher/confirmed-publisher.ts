@@ -1,4 +1,4 @@
-import { Semaphore } from '@app/platform';
+import { pause, Semaphore } from '@app/platform';
 import { type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { type BrokerConnection } from '../connection/broker-connection.js';
 import { type SupervisedChannel } from '../connection/supervised-channel.js';
@@ -106,7 +106,7 @@ export class ConfirmedPublisher {
   async drain(timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight.size && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...this.inFlight]), delay(deadline - Date.now())]);
+      await Promise.race([Promise.allSettled([...this.inFlight]), pause(deadline - Date.now())]);
     }
     return this.inFlight.size;
   }
@@ -276,8 +276,4 @@ async function within(promise: Promise<void>, deadline: number): Promise<boolean
   ]);
   clearTimeout(timer);
   return result;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
 }
