@@ -27,7 +27,7 @@ export class ConcurrencyError extends Error {
     readonly expectedVersion: number,
   ) {
     super(
-      `Order ${streamId} changed while this command ran (expected version ${expectedVersion}).`,
+      `Order ${streamId} is being changed by another request (it moved past version ${expectedVersion}); try again.`,
     );
     this.name = 'ConcurrencyError';
   }

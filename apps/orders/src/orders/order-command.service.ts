@@ -6,7 +6,7 @@ import {
   transaction,
   withLogContext,
 } from '@app/platform';
-import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
@@ -44,23 +44,25 @@ export class OrderCommandService {
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
-  /** Runs a command in its own transaction; a conflicting command is retried, then 409. */
-  async execute(command: OrderCommand, metadata: CommandMetadata): Promise<OrderState> {
+  /** Runs a command in its own transaction (see `inTransaction`). */
+  execute(command: OrderCommand, metadata: CommandMetadata): Promise<OrderState> {
+    return this.inTransaction((manager) => this.executeIn(manager, command, metadata));
+  }
+
+  /**
+   * Runs `work` in its own transaction, bounded like a handler so that a request never holds
+   * its locks for long. A transaction that meets a concurrent append runs again on fresh
+   * state, `COMMAND_ATTEMPTS` times in all; then the `ConcurrencyError` goes to the caller,
+   * answered 409 through `ORDER_ERROR_STATUS`.
+   */
+  async inTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        // Bounded like a handler: a request's transaction never holds its locks for long.
-        return await transaction(
-          this.dataSource,
-          (manager) => this.executeIn(manager, command, metadata),
-          { timeoutMs: this.config.handlerTimeoutMs },
-        );
+        return await transaction(this.dataSource, work, {
+          timeoutMs: this.config.handlerTimeoutMs,
+        });
       } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-        if (attempt >= COMMAND_ATTEMPTS) {
-          throw new ConflictException(
-            `Order ${command.orderId} is being changed by another request; try again.`,
-          );
-        }
+        if (!(error instanceof ConcurrencyError) || attempt >= COMMAND_ATTEMPTS) throw error;
       }
     }
   }

@@ -1,4 +1,4 @@
-import { currentLogContext, SERVICE_CONFIG, type ServiceConfig, transaction } from '@app/platform';
+import { currentLogContext, SERVICE_CONFIG, type ServiceConfig } from '@app/platform';
 import {
   BadRequestException,
   ConflictException,
@@ -8,9 +8,9 @@ import {
   Injectable,
 } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import { type EntityManager } from 'typeorm';
 import { type OrderItem } from '../domain/order.js';
-import { ConcurrencyError, OrderError } from '../domain/order-errors.js';
+import { OrderError } from '../domain/order-errors.js';
 import { OrderCommandService } from '../orders/order-command.service.js';
 import { type PlaceOrderDto } from './place-order.dto.js';
 
@@ -20,7 +20,6 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 @Injectable()
 export class PlaceOrderService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly commands: OrderCommandService,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
@@ -37,37 +36,21 @@ export class PlaceOrderService {
     const requestHash = createHash('sha256')
       .update(JSON.stringify(dto.items.map((i) => [i.sku, i.quantity])))
       .digest('hex');
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await transaction(
-          this.dataSource,
-          async (manager) => {
-            const orderId = randomUUID();
-            if (idempotencyKey !== undefined) {
-              const replay = await this.claimKey(
-                manager,
-                userId,
-                idempotencyKey,
-                requestHash,
-                orderId,
-              );
-              if (replay) return replay;
-            }
-            await this.checkOpenOrders(manager, userId);
-            const { items, currency } = await this.price(manager, dto);
-            const state = await this.commands.executeIn(
-              manager,
-              { type: 'PlaceOrder', orderId, userId, items, currency },
-              { correlationId: currentLogContext()?.correlationId },
-            );
-            return { orderId, status: state.status };
-          },
-          { timeoutMs: this.config.handlerTimeoutMs },
-        );
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt >= 3) throw error;
+    return this.commands.inTransaction(async (manager) => {
+      const orderId = randomUUID();
+      if (idempotencyKey !== undefined) {
+        const replay = await this.claimKey(manager, userId, idempotencyKey, requestHash, orderId);
+        if (replay) return replay;
       }
-    }
+      await this.checkOpenOrders(manager, userId);
+      const { items, currency } = await this.price(manager, dto);
+      const state = await this.commands.executeIn(
+        manager,
+        { type: 'PlaceOrder', orderId, userId, items, currency },
+        { correlationId: currentLogContext()?.correlationId },
+      );
+      return { orderId, status: state.status };
+    });
   }
 
   /**
