@@ -1,11 +1,18 @@
-import { formatDuration } from '@app/platform';
-/** Defaults of docs/contract.md section 7, as named constants. */
-export const DEFAULT_PREFETCH = 50;
-export const DEFAULT_DELIVERY_LIMIT = 10;
-export const DEFAULT_RETRY_DELAYS_MS = [1_000, 10_000, 60_000, 300_000] as const;
-/** The default delays as the default `RETRY_DELAYS` writes them: the wait queues' names. */
-export const DEFAULT_RETRY_DELAY_LABELS = ['1s', '10s', '60s', '5m'] as const;
-export const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
+import {
+  DEFAULT_CURRENCY,
+  DEFAULT_DELIVERY_LIMIT,
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  DEFAULT_PREFETCH,
+  DEFAULT_QUEUE_TYPE,
+  DEFAULT_RETRY_DELAY_LABELS,
+  DEFAULT_RETRY_DELAYS_MS,
+  formatDuration,
+  MIN_DELIVERY_LIMIT,
+  MIN_PREFETCH,
+} from '@app/platform';
+
+// The defaults the configuration shares live in @app/platform (config/defaults.ts); these are
+// the transport's own.
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_CONNECT_WAIT_MS = 5_000;
@@ -47,7 +54,7 @@ export type ResolvedMessagingOptions = Required<MessagingOptions>;
 /** Fills defaults and checks ranges; throws a message naming the bad option. */
 export function resolveMessagingOptions(options: MessagingOptions): ResolvedMessagingOptions {
   const resolved: ResolvedMessagingOptions = {
-    queueType: 'quorum',
+    queueType: DEFAULT_QUEUE_TYPE,
     prefetch: DEFAULT_PREFETCH,
     deliveryLimit: DEFAULT_DELIVERY_LIMIT,
     retryDelaysMs: DEFAULT_RETRY_DELAYS_MS,
@@ -55,7 +62,7 @@ export function resolveMessagingOptions(options: MessagingOptions): ResolvedMess
     publishTimeoutMs: DEFAULT_PUBLISH_TIMEOUT_MS,
     shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
     connectWaitMs: DEFAULT_CONNECT_WAIT_MS,
-    defaultCurrency: 'EUR',
+    defaultCurrency: DEFAULT_CURRENCY,
     ...stripUndefined(options),
     retryDelayLabels:
       options.retryDelayLabels ??
@@ -70,23 +77,21 @@ export function resolveMessagingOptions(options: MessagingOptions): ResolvedMess
     );
   }
   if (resolved.queueType !== 'quorum' && resolved.queueType !== 'classic') {
-    throw new Error(`QUEUE_TYPE="${String(resolved.queueType)}" must be quorum or classic.`);
+    throw new Error(`queueType "${String(resolved.queueType)}" must be quorum or classic.`);
   }
   for (const [name, value, min] of [
-    ['PREFETCH', resolved.prefetch, 1],
-    ['DELIVERY_LIMIT', resolved.deliveryLimit, 2],
+    ['prefetch', resolved.prefetch, MIN_PREFETCH],
+    ['deliveryLimit', resolved.deliveryLimit, MIN_DELIVERY_LIMIT],
   ] as const) {
     if (!Number.isInteger(value) || value < min) {
-      throw new Error(`${name}=${value} must be an integer of at least ${min}.`);
+      throw new Error(`${name} ${value} must be an integer of at least ${min}.`);
     }
   }
   if (resolved.retryDelaysMs.some((delay) => !Number.isInteger(delay) || delay <= 0)) {
-    throw new Error(
-      `RETRY_DELAYS must be positive durations, got [${resolved.retryDelaysMs.join(', ')}] ms.`,
-    );
+    throw new Error(`retryDelaysMs must be positive, got [${resolved.retryDelaysMs.join(', ')}].`);
   }
   if (new Set(resolved.retryDelaysMs).size !== resolved.retryDelaysMs.length) {
-    throw new Error(`RETRY_DELAYS must not repeat a delay: each names its own wait queue.`);
+    throw new Error(`retryDelaysMs must not repeat a delay: each names its own wait queue.`);
   }
   if (
     resolved.retryDelayLabels.length !== resolved.retryDelaysMs.length ||

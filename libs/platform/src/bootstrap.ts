@@ -10,12 +10,8 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { type Logger } from 'pino';
-import {
-  ConfigError,
-  loadServiceConfig,
-  type ServiceConfig,
-  type ServiceName,
-} from './config/service-config.js';
+import { type ServiceName } from '@app/events';
+import { ConfigError, loadServiceConfig, type ServiceConfig } from './config/service-config.js';
 import { correlationIdMiddleware, requestLogMiddleware } from './http/correlation-id.middleware.js';
 import { HttpErrorFilter } from './http/http-error.filter.js';
 import { jsonDepthMiddleware } from './http/json-depth.js';

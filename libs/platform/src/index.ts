@@ -1,5 +1,6 @@
 export * from './bootstrap.js';
 export * from './config/service-config.js';
+export * from './config/defaults.js';
 export * from './database/database.js';
 export * from './database/database.module.js';
 export * from './database/pipelining.js';

@@ -1,9 +1,9 @@
+import { type ServiceName } from '@app/events';
 import {
   configureServiceApp,
   createLogger,
   loadServiceConfig,
   type ServiceConfig,
-  type ServiceName,
 } from '@app/platform';
 import { type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';

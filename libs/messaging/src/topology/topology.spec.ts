@@ -116,8 +116,8 @@ describe('buildTopology', () => {
 
 describe('resolveMessagingOptions', () => {
   it.each([
-    [{ prefetch: 0 }, 'PREFETCH=0 must be an integer of at least 1'],
-    [{ deliveryLimit: 1 }, 'DELIVERY_LIMIT=1 must be an integer of at least 2'],
+    [{ prefetch: 0 }, 'prefetch 0 must be an integer of at least 1'],
+    [{ deliveryLimit: 1 }, 'deliveryLimit 1 must be an integer of at least 2'],
     [{ retryDelaysMs: [1000, 1000] }, 'must not repeat a delay'],
     [{ queueType: 'lazy' }, 'must be quorum or classic'],
   ])('rejects %j with a clear message', (overrides, message) => {

@@ -1,23 +1,25 @@
+import { type ServiceName } from '@app/events';
 import { parseDuration } from '../duration.js';
-
-export type ServiceName = 'orders' | 'users' | 'inventory' | 'email';
-
-/** Default ports of docs/contract.md section 3. */
-export const DEFAULT_PORTS: Record<ServiceName, number> = {
-  orders: 3000,
-  users: 3001,
-  inventory: 3002,
-  email: 3003,
-};
-export const DEFAULT_OPS_PORT = 9000;
-export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
-export const DEFAULT_USERS_URL = 'http://127.0.0.1:3001';
-/** Loopback by default: a service reachable from elsewhere is a deployment decision (HOST). */
-export const DEFAULT_HOST = '127.0.0.1';
-/** Above the idle timeout of the usual load balancers (AWS ALB 60 s, nginx 75 s is upstream). */
-export const DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT = '65s';
-/** Shortest internal token accepted: 32 characters (`openssl rand -hex 32` gives 64). */
-export const MIN_INTERNAL_TOKEN_LENGTH = 32;
+import {
+  DEFAULT_AMQP_URL,
+  DEFAULT_CURRENCY,
+  DEFAULT_DELIVERY_LIMIT,
+  DEFAULT_HANDLER_TIMEOUT,
+  DEFAULT_HOST,
+  DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT,
+  DEFAULT_OPS_PORT,
+  DEFAULT_PORTS,
+  DEFAULT_PREFETCH,
+  DEFAULT_QUEUE_TYPE,
+  DEFAULT_RETRY_DELAYS,
+  DEFAULT_USERS_URL,
+  MAX_DELIVERY_LIMIT,
+  MAX_PREFETCH,
+  MIN_DELIVERY_LIMIT,
+  MIN_INTERNAL_TOKEN_LENGTH,
+  MIN_PREFETCH,
+  defaultDatabaseUrl,
+} from './defaults.js';
 
 /** The configuration of docs/contract.md section 7, validated once at boot. */
 export interface ServiceConfig {
@@ -157,7 +159,7 @@ export function loadServiceConfig(
   };
   const production = env.NODE_ENV === 'production';
   // Each delay as written, too: it names the delay's wait queue (`60s` stays `60s`).
-  const retryDelays = read('RETRY_DELAYS', '1s,10s,60s,5m', (value) =>
+  const retryDelays = read('RETRY_DELAYS', DEFAULT_RETRY_DELAYS, (value) =>
     value.split(',').map((part, index) => ({
       ms: duration(`RETRY_DELAYS[${index}]`)(part.trim()),
       label: part.trim(),
@@ -175,7 +177,7 @@ export function loadServiceConfig(
     ),
     databaseUrl: read(
       'DATABASE_URL',
-      `postgres://postgres@127.0.0.1:5432/${service}`,
+      defaultDatabaseUrl(service),
       url('DATABASE_URL', ['postgres:', 'postgresql:']),
     ),
     port: read('PORT', String(DEFAULT_PORTS[service]), integer('PORT', 1, 65_535)),
@@ -226,7 +228,7 @@ export function loadServiceConfig(
     jwtPrivateKey: read('JWT_PRIVATE_KEY', undefined, pem('JWT_PRIVATE_KEY', 'PRIVATE')),
     jwtPublicKey: read('JWT_PUBLIC_KEY', undefined, pem('JWT_PUBLIC_KEY', 'PUBLIC')),
     jwtTtlMs: read('JWT_TTL', '1h', duration('JWT_TTL')),
-    queueType: read('QUEUE_TYPE', 'quorum', (value) => {
+    queueType: read('QUEUE_TYPE', DEFAULT_QUEUE_TYPE, (value) => {
       if (value !== 'quorum' && value !== 'classic') {
         throw new ConfigError(
           `QUEUE_TYPE="${value}" must be quorum or classic (classic only in development).`,
@@ -234,18 +236,26 @@ export function loadServiceConfig(
       }
       return value;
     }),
-    prefetch: read('PREFETCH', '50', integer('PREFETCH', 1, 10_000)),
-    deliveryLimit: read('DELIVERY_LIMIT', '10', integer('DELIVERY_LIMIT', 2, 1_000)),
+    prefetch: read(
+      'PREFETCH',
+      String(DEFAULT_PREFETCH),
+      integer('PREFETCH', MIN_PREFETCH, MAX_PREFETCH),
+    ),
+    deliveryLimit: read(
+      'DELIVERY_LIMIT',
+      String(DEFAULT_DELIVERY_LIMIT),
+      integer('DELIVERY_LIMIT', MIN_DELIVERY_LIMIT, MAX_DELIVERY_LIMIT),
+    ),
     retryDelaysMs: retryDelays.map((delay) => delay.ms),
     retryDelayLabels: retryDelays.map((delay) => delay.label),
-    handlerTimeoutMs: read('HANDLER_TIMEOUT', '30s', duration('HANDLER_TIMEOUT')),
+    handlerTimeoutMs: read('HANDLER_TIMEOUT', DEFAULT_HANDLER_TIMEOUT, duration('HANDLER_TIMEOUT')),
     orderPaymentTimeoutMs: read('ORDER_PAYMENT_TIMEOUT', '15m', duration('ORDER_PAYMENT_TIMEOUT')),
     orderReservationTimeoutMs: read(
       'ORDER_RESERVATION_TIMEOUT',
       '2m',
       duration('ORDER_RESERVATION_TIMEOUT'),
     ),
-    defaultCurrency: read('DEFAULT_CURRENCY', 'EUR', (value) => {
+    defaultCurrency: read('DEFAULT_CURRENCY', DEFAULT_CURRENCY, (value) => {
       if (!/^[A-Z]{3}$/.test(value))
         throw new ConfigError(`DEFAULT_CURRENCY="${value}" must be an ISO 4217 code like EUR.`);
       return value;
