@@ -24,6 +24,14 @@ module.exports = {
       to: { path: '^apps/', pathNot: '^apps/$1/' },
     },
     {
+      name: 'only-apps-compose-services',
+      comment:
+        'libs/service is the composition root the apps share; no library builds on it, so the transport and the platform stay usable on their own.',
+      severity: 'error',
+      from: { path: '^libs/', pathNot: '^libs/service/' },
+      to: { path: '^libs/service/' },
+    },
+    {
       name: 'libs-never-import-apps',
       severity: 'error',
       from: { path: '^libs/' },

@@ -14,6 +14,7 @@ const base = {
     '^@app/testing$': '<rootDir>/libs/testing/src/index.ts',
     '^@app/platform$': '<rootDir>/libs/platform/src/index.ts',
     '^@app/contracts$': '<rootDir>/libs/contracts/src/index.ts',
+    '^@app/service$': '<rootDir>/libs/service/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/bench/peers/'],

@@ -1,4 +1,4 @@
-import { serviceModule } from '@app/messaging';
+import { serviceModule } from '@app/service';
 import { type ServiceConfig } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { EmailsController } from './emails/emails.controller.js';

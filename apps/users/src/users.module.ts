@@ -1,4 +1,4 @@
-import { serviceModule } from '@app/messaging';
+import { serviceModule } from '@app/service';
 import { RateLimiter, RateLimits1764500000000, type ServiceConfig } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AuthenticateController } from './authenticate/authenticate.controller.js';

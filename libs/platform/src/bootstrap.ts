@@ -103,7 +103,6 @@ export async function bootstrapService(
     process.stderr.write(`${JSON.stringify({ level: 'fatal', service, msg: message })}\n`);
     process.exit(78);
   }
-  process.env.SERVICE_NAME = service;
   startTracing(service);
   try {
     // The logger from the start, so boot logs are JSON too; abortOnError off, so a failed

@@ -9,7 +9,7 @@ export function databaseModule(
   config: ServiceConfig,
   migrations: (new () => MigrationInterface)[],
 ): DynamicModule {
-  const options = dataSourceOptions(config.databaseUrl, migrations);
+  const options = dataSourceOptions(config.databaseUrl, migrations, config.service);
   return TypeOrmModule.forRootAsync({
     useFactory: () => ({
       ...options,

@@ -15,6 +15,8 @@ export const MIGRATIONS_LOCK_KEY = 7_312_004_101;
 export function dataSourceOptions(
   url: string,
   migrations: MigrationClass[],
+  /** What `pg_stat_activity` shows for its connections: the service's name. */
+  applicationName = 'commerce',
 ): PostgresDataSourceOptions & { url: string } {
   return {
     type: 'postgres',
@@ -29,7 +31,7 @@ export function dataSourceOptions(
       // parameterized ones prepared once per connection (see prepared-statements.ts).
       pipeline: true,
       Client: PreparingClient,
-      application_name: process.env.SERVICE_NAME ?? 'commerce',
+      application_name: applicationName,
     },
   };
 }

@@ -75,7 +75,7 @@ export function loggableError(error: unknown, depth = 0): Record<string, unknown
  */
 export function createLogger(
   service: string,
-  level = process.env.LOG_LEVEL ?? 'info',
+  level = 'info',
   destination?: DestinationStream,
 ): Logger {
   return pino(

@@ -1,6 +1,5 @@
 import { type ReadinessCheck, type ServiceConfig } from '@app/platform';
-import { type MessagingOptions } from './messaging.options.js';
-import { type MessagingService } from './messaging.service.js';
+import { type MessagingOptions, type MessagingService } from '@app/messaging';
 
 /** The messaging options of a service, from its validated configuration (docs/contract.md section 7). */
 export function messagingOptionsFrom(config: ServiceConfig): MessagingOptions {

@@ -10,10 +10,8 @@ import {
 import { type DynamicModule, type ModuleMetadata, type Type } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DataSource, type MigrationInterface } from 'typeorm';
-import { MESSAGING_MIGRATIONS } from './database/messaging-tables.migration.js';
-import { brokerCheck, messagingOptionsFrom } from './messaging.config.js';
-import { MessagingModule } from './messaging.module.js';
-import { MessagingService } from './messaging.service.js';
+import { MESSAGING_MIGRATIONS, MessagingModule, MessagingService } from '@app/messaging';
+import { brokerCheck, messagingOptionsFrom } from './messaging-config.js';
 
 export interface ServiceModuleOptions extends Pick<
   ModuleMetadata,

@@ -1,0 +1,2 @@
+export * from './messaging-config.js';
+export * from './service-module.js';
