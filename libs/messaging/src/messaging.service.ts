@@ -49,30 +49,24 @@ export class MessagingService
   private consumer?: EventConsumer;
   private relay?: OutboxRelay;
   private metrics?: ReturnType<typeof messagingMetrics>;
-  /** Optional observers of the consume pipeline (metrics, tests); read at each event. */
-  consumerEvents: ConsumerEvents = {};
-  /** Counts since boot of what the consume pipeline did. */
-  readonly counters = { handled: 0, duplicates: 0, retried: 0, deadLettered: 0 };
-  private readonly countingEvents: ConsumerEvents = {
+  /** Observers added with `observe`, told of each outcome after the metrics. */
+  private readonly observers = new Set<ConsumerEvents>();
+  private readonly outcomes: Required<ConsumerEvents> = {
     onHandled: (queue, type, ms) => {
-      this.counters.handled += 1;
       this.metrics?.consumer.onHandled(queue, type, ms);
-      this.consumerEvents.onHandled?.(queue, type, ms);
+      for (const observer of this.observers) observer.onHandled?.(queue, type, ms);
     },
     onDuplicate: (queue, type) => {
-      this.counters.duplicates += 1;
       this.metrics?.consumer.onDuplicate(queue, type);
-      this.consumerEvents.onDuplicate?.(queue, type);
+      for (const observer of this.observers) observer.onDuplicate?.(queue, type);
     },
     onRetried: (queue, type, level) => {
-      this.counters.retried += 1;
       this.metrics?.consumer.onRetried(queue, type, level);
-      this.consumerEvents.onRetried?.(queue, type, level);
+      for (const observer of this.observers) observer.onRetried?.(queue, type, level);
     },
     onDeadLettered: (queue, type, exceptionType) => {
-      this.counters.deadLettered += 1;
       this.metrics?.consumer.onDeadLettered(queue, type, exceptionType);
-      this.consumerEvents.onDeadLettered?.(queue, type, exceptionType);
+      for (const observer of this.observers) observer.onDeadLettered?.(queue, type, exceptionType);
     },
   };
 
@@ -120,7 +114,7 @@ export class MessagingService
       runner,
       new CrashSuspects(this.dataSource),
       this.options,
-      this.countingEvents,
+      this.outcomes,
     );
     const publisher = this.publisher;
     const relay = new OutboxRelay(
@@ -135,7 +129,7 @@ export class MessagingService
       connected: () => this.isBrokerReady(),
       blocked: () => connection.blockedReason() !== undefined,
       leader: () => relay.isLeader(),
-      inFlight: () => this.inFlight(),
+      inFlight: () => this.consumer?.inFlightCount() ?? 0,
     });
     this.relay = relay;
     this.dataSource.subscribers.push(new OutboxCommitHook(() => relay.poke()));
@@ -245,21 +239,18 @@ export class MessagingService
     };
   }
 
-  /** The outbox relay, for metrics and tests. */
-  outboxRelay(): OutboxRelay {
-    if (!this.relay) throw new Error('The outbox relay starts with the module.');
-    return this.relay;
+  /** True while this replica holds the outbox relay's lock and publishes the outbox. */
+  isOutboxLeader(): boolean {
+    return this.relay?.isLeader() ?? false;
   }
 
-  /** Handlers running or waiting for their subject. */
-  inFlight(): number {
-    return this.consumer?.inFlightCount() ?? 0;
-  }
-
-  /** The confirmed publisher (dead-letter tools, tests). */
-  rawPublisher(): ConfirmedPublisher {
-    if (!this.publisher) throw new Error('The publisher starts with the module.');
-    return this.publisher;
+  /**
+   * Tells `observer` of every outcome of this service's consume pipeline (handled, skipped as
+   * a duplicate, retried, dead-lettered), as the metrics see them; returns the unsubscribe.
+   */
+  observe(observer: ConsumerEvents): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 }
 

@@ -6,3 +6,4 @@ export * from './service-app.js';
 export * from './smtp.js';
 export * from './suite-fixture.js';
 export * from './broker-node.js';
+export * from './outcomes.js';

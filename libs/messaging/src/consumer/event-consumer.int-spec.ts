@@ -1,5 +1,5 @@
 import { type DecodedEvent } from '@app/events';
-import { connectionsOf, management, SuiteFixture, waitFor } from '@app/testing';
+import { connectionsOf, management, SuiteFixture, waitFor, countOutcomes } from '@app/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -222,14 +222,13 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
 
   it('applies a duplicate delivery once and acks it', async () => {
     const event = orderPlaced();
-    let duplicates = 0;
-    service.messaging.consumerEvents.onDuplicate = () => (duplicates += 1);
+    const outcomes = countOutcomes(service.messaging);
     await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
-    await waitFor('the duplicate to be skipped', () => duplicates === 1);
+    await waitFor('the duplicate to be skipped', () => outcomes.duplicates === 1);
     expect(await handled(event.id)).toHaveLength(1);
     expect(attempts.get(event.id)).toBe(1);
-    service.messaging.consumerEvents.onDuplicate = undefined;
+    outcomes.stop();
   });
 
   it('upcasts an order.placed v1 message end to end', async () => {
@@ -320,6 +319,7 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
   });
 
   it('shuts down under load without losing or repeating anything', async () => {
+    const outcomes = countOutcomes(service.messaging);
     // Slow handlers, so that many are mid-transaction when the shutdown starts.
     slowMs = 150;
     const events = Array.from({ length: 200 }, () => orderPlaced());
@@ -353,7 +353,7 @@ describe('EventConsumer against RabbitMQ and PostgreSQL', () => {
     expect(Number(total!.n)).toBe(ids.length);
     // Every handler that committed before the shutdown was acked before the channel closed:
     // nothing came back to be skipped as a duplicate.
-    expect(service.messaging.counters.duplicates).toBe(0);
+    expect(outcomes.duplicates).toBe(0);
     expect(await fixture.probe.depth(`${queue}.dlq`)).toBe(0);
   });
 });

@@ -31,7 +31,7 @@ export class CrashSuspectError extends Error {
   readonly code = 'MESSAGING.CRASH_SUSPECT';
 }
 
-/** Observers of the pipeline, for metrics and tests. */
+/** Observers of the pipeline's outcomes: the metrics, and those of `MessagingService.observe`. */
 export interface ConsumerEvents {
   onHandled?(queue: string, type: string, ms: number): void;
   onDuplicate?(queue: string, type: string): void;

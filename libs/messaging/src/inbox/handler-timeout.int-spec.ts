@@ -1,6 +1,6 @@
 import { type DecodedEvent } from '@app/events';
 import { pipelined, together } from '@app/platform';
-import { openTransaction, queryOn, SuiteFixture, waitFor } from '@app/testing';
+import { openTransaction, queryOn, SuiteFixture, waitFor, countOutcomes } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -184,15 +184,13 @@ describe('a handler that overruns HANDLER_TIMEOUT', () => {
       'inventory:overrunning',
       event.id,
     ]);
-    const retriedBefore = service.messaging.counters.retried;
+    const outcomes = countOutcomes(service.messaging);
     await publishRaw(fixture.probe, 'orders.events', 'order.placed', event);
     try {
       // The insert waits on the peer's row lock: within the handler's time, it gives up.
-      await waitFor(
-        'a retry instead of an unbounded wait',
-        () => service.messaging.counters.retried > retriedBefore,
-        { timeoutMs: 5_000 },
-      );
+      await waitFor('a retry instead of an unbounded wait', () => outcomes.retried > 0, {
+        timeoutMs: 5_000,
+      });
     } finally {
       await peer.end('rollback');
     }

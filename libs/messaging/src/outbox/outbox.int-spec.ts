@@ -286,17 +286,17 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
     const second = await startOrders();
     await waitFor(
       'a leader',
-      () => first.messaging.outboxRelay().isLeader() || second.messaging.outboxRelay().isLeader(),
+      () => first.messaging.isOutboxLeader() || second.messaging.isOutboxLeader(),
     );
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect([first, second].filter((s) => s.messaging.outboxRelay().isLeader())).toHaveLength(1);
+    expect([first, second].filter((s) => s.messaging.isOutboxLeader())).toHaveLength(1);
   });
 
   it('hands the outbox to a connected replica when the leader loses the broker', async () => {
     const published = await fixture.probe.capture('orders.events');
     // The leader reaches the broker through the proxy; the other replica directly.
     const leader = await startOrders(proxy.rewrite(fixture.vhost.url));
-    await waitFor('the first replica to lead', () => leader.messaging.outboxRelay().isLeader());
+    await waitFor('the first replica to lead', () => leader.messaging.isOutboxLeader());
     const other = await startOrders();
     // A queue for order.placed, so its mandatory publishes are routable.
     const queue = 'handover.order.placed';
@@ -315,8 +315,8 @@ describe('Outbox and relay against RabbitMQ and PostgreSQL', () => {
     );
     // Measured, not asserted (the machine's speed varies): the leader's grace, then a poll.
     console.log(`outbox handed over ${Date.now() - cutAt} ms after the leader lost the broker`);
-    expect(other.messaging.outboxRelay().isLeader()).toBe(true);
-    expect(leader.messaging.outboxRelay().isLeader()).toBe(false);
+    expect(other.messaging.isOutboxLeader()).toBe(true);
+    expect(leader.messaging.isOutboxLeader()).toBe(false);
     await fixture.probe.channel.deleteQueue(queue);
   });
 });

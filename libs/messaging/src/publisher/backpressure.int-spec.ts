@@ -1,3 +1,4 @@
+import { metricsRegistry } from '@app/platform';
 import { type DecodedEvent } from '@app/events';
 import {
   BrokerNode,
@@ -34,6 +35,12 @@ class ReservingHandler {
 }
 
 // A broker node of the test's own: a disk alarm blocks every publishing connection on it.
+/** The `messaging_deliveries_in_flight` gauge: received, not yet acked, retried or dead-lettered. */
+async function deliveriesInFlight(): Promise<number | undefined> {
+  const metric = await metricsRegistry.getSingleMetric('messaging_deliveries_in_flight')?.get();
+  return metric?.values[0]?.value;
+}
+
 describe('when RabbitMQ blocks publishing (a resource alarm)', () => {
   let node: BrokerNode;
   let vhost: TestVhost;
@@ -118,7 +125,7 @@ describe('when RabbitMQ blocks publishing (a resource alarm)', () => {
     // Consuming and acking go on while publishing is blocked: the backlog drains.
     await waitFor(
       'the backlog to be consumed and acked under the alarm',
-      async () => (await reader.depth(queue)) === 0 && service.messaging.inFlight() === 0,
+      async () => (await reader.depth(queue)) === 0 && (await deliveriesInFlight()) === 0,
       { timeoutMs: 60_000, intervalMs: 200 },
     );
     expect(service.messaging.brokerDetails().blocked).not.toBe(false);
