@@ -39,10 +39,13 @@ module.exports = {
     },
     {
       name: 'domain-is-pure',
-      comment: 'Domain code (a folder named domain) imports no infrastructure.',
+      comment:
+        'Business decisions (a folder named domain, or a *-decision.ts file) import no infrastructure: no framework, driver or transport package, and none of our libraries but the event contract.',
       severity: 'error',
-      from: { path: '/domain/' },
-      to: { path: 'node_modules/(@nestjs|typeorm|pg|amqplib|amqp-connection-manager)' },
+      from: { path: '(/domain/|-decision\\.ts$)' },
+      to: {
+        path: '(node_modules/(@nestjs|typeorm|pg|pg-[a-z-]+|amqplib|amqp-connection-manager|nodemailer|pino|prom-client|@opentelemetry)/|^libs/(messaging|platform|service|testing)/)',
+      },
     },
     {
       name: 'no-circular',

@@ -7,6 +7,7 @@ import { NotificationHandlers } from './notifications/notification.handlers.js';
 import { RecipientDirectory } from './recipients/recipient-directory.js';
 import { EmailSender } from './sending/email-sender.js';
 import { MailTransport } from './sending/mail-transport.js';
+import { SentEmails } from './sending/sent-emails.js';
 
 /** The email service: recipient directory and notification emails. */
 @Module({})
@@ -18,7 +19,7 @@ export class EmailModule {
       metricsOnMainPort: true,
       controllers: [EmailsController],
       // RecipientDirectory first: on user.registered it runs before the welcome email.
-      providers: [MailTransport, EmailSender, RecipientDirectory, NotificationHandlers],
+      providers: [MailTransport, SentEmails, EmailSender, RecipientDirectory, NotificationHandlers],
     });
   }
 }

@@ -5,7 +5,10 @@ import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
 import { OrderWriteLimitGuard, RateLimitGuard } from './http/rate-limit.guard.js';
 import { CancelOrderController } from './cancel-order/cancel-order.controller.js';
 import { CatalogProjection, ProductsController } from './catalog/catalog.js';
+import { CatalogProducts } from './catalog/catalog-products.js';
 import { ORDERS_MIGRATIONS } from './migrations/index.js';
+import { OrderEventStore } from './event-store/order-event-store.js';
+import { OrdersReadModel } from './event-store/orders-read-model.js';
 import { OrderCommandService } from './orders/order-command.service.js';
 import { PayOrderController } from './pay-order/pay-order.controller.js';
 import { PlaceOrderController } from './place-order/place-order.controller.js';
@@ -35,6 +38,9 @@ export class OrdersModule {
         CancelOrderController,
       ],
       providers: [
+        CatalogProducts,
+        OrderEventStore,
+        OrdersReadModel,
         JwtAuthGuard,
         RateLimiter,
         RateLimitGuard,

@@ -8,7 +8,10 @@ import { type RenderedEmail, type TemplateName, templates } from '../templates/t
 /** One email per event: welcome, order confirmed, payment received, order rejected, order cancelled. */
 @Injectable()
 export class NotificationHandlers {
-  constructor(private readonly sender: EmailSender) {}
+  constructor(
+    private readonly sender: EmailSender,
+    private readonly recipients: RecipientDirectory,
+  ) {}
 
   @EventHandler('user.registered', { id: 'welcome-email' })
   async welcome(event: DecodedEvent<'user.registered'>, context: EventContext): Promise<void> {
@@ -57,7 +60,7 @@ export class NotificationHandlers {
     template: TemplateName,
     render: (name: string) => RenderedEmail,
   ): Promise<void> {
-    const to = await RecipientDirectory.find(context.manager, event.data.userId);
+    const to = await this.recipients.find(context.manager, event.data.userId);
     await this.sender.send(context, event.envelope.id, template, to.email, render(to.name));
   }
 }

@@ -14,7 +14,10 @@ export interface Recipient {
   name: string;
 }
 
-/** Keeps the recipient directory from `user.registered`, so email never calls another service. */
+/**
+ * Keeps the recipient directory (`recipients`, its only owner) from `user.registered`, so email
+ * never calls another service.
+ */
 @Injectable()
 export class RecipientDirectory {
   @EventHandler('user.registered', { id: 'remember-recipient' })
@@ -27,7 +30,7 @@ export class RecipientDirectory {
   }
 
   /** The recipient of a user; throws the retryable `UnknownRecipientError` when not known yet. */
-  static async find(manager: EntityManager, userId: string): Promise<Recipient> {
+  async find(manager: EntityManager, userId: string): Promise<Recipient> {
     const [row] = await manager.query<Recipient[]>(
       `SELECT email, name FROM recipients WHERE user_id = $1`,
       [userId],

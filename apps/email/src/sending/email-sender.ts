@@ -2,6 +2,7 @@ import { type EventContext } from '@app/messaging';
 import { Injectable, Logger } from '@nestjs/common';
 import { type RenderedEmail, type TemplateName } from '../templates/templates.js';
 import { MailTransport } from './mail-transport.js';
+import { SentEmails } from './sent-emails.js';
 
 /** Domain of the Message-IDs. */
 export const MESSAGE_ID_DOMAIN = 'commerce.local';
@@ -21,7 +22,10 @@ export const messageIdOf = (eventId: string, template: TemplateName) =>
 export class EmailSender {
   private readonly logger = new Logger(EmailSender.name);
 
-  constructor(private readonly transport: MailTransport) {}
+  constructor(
+    private readonly transport: MailTransport,
+    private readonly log: SentEmails,
+  ) {}
 
   /** Sends `email` to `to` once per `(event, template)`. */
   async send(
@@ -32,13 +36,13 @@ export class EmailSender {
     email: RenderedEmail,
   ): Promise<void> {
     const messageId = messageIdOf(eventId, template);
-    const [row] = await context.standalone<{ status: string; attempts: number }>(
-      `INSERT INTO sent_emails (event_id, template, recipient, subject, message_id, status)
-       VALUES ($1, $2, $3, $4, $5, 'sending')
-       ON CONFLICT (event_id, template) DO UPDATE SET attempts = sent_emails.attempts + 1
-       RETURNING status, attempts`,
-      [eventId, template, to, email.subject, messageId],
-    );
+    const row = await this.log.start(context, {
+      eventId,
+      template,
+      to,
+      subject: email.subject,
+      messageId,
+    });
     if (row?.status === 'sent') return;
     if ((row?.attempts ?? 1) > 1)
       this.logger.warn(
@@ -54,10 +58,7 @@ export class EmailSender {
       html: email.html,
       messageId,
     });
-    await context.manager.query(
-      `UPDATE sent_emails SET status = 'sent', sent_at = now() WHERE event_id = $1 AND template = $2`,
-      [eventId, template],
-    );
+    await this.log.markSent(context.manager, eventId, template);
     this.logger.log(`Sent ${template} to recipient of ${eventId}`);
   }
 }

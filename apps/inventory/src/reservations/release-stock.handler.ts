@@ -2,12 +2,9 @@ import { type DecodedEvent } from '@app/events';
 import { type EventContext, EventHandler } from '@app/messaging';
 import { together } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  adjustStock,
-  lockReservation,
-  type ReservationStatus,
-  setReservation,
-} from './reservation.repository.js';
+import { adjustStock } from '../stock/stock.repository.js';
+import { releaseOutcome } from './reservation-decision.js';
+import { lockReservation, setReservation } from './reservation.repository.js';
 
 /**
  * Compensation: an order that ends without a sale gives its stock back. `order.cancelled`
@@ -56,15 +53,4 @@ export class ReleaseStockHandler {
         this.logger.log(`order ${orderId} is ${reservation.status}; nothing to release`);
     }
   }
-}
-
-/**
- * What an order's end without a sale does to its reservation: nothing seen yet (NEW) is
- * recorded so a late `order.placed` reserves nothing; a reservation is released; a failed,
- * released, sold or already ended one is left as it is.
- */
-export function releaseOutcome(status: ReservationStatus): 'record' | 'release' | 'nothing' {
-  if (status === 'NEW') return 'record';
-  if (status === 'RESERVED') return 'release';
-  return 'nothing';
 }

@@ -2,12 +2,9 @@ import { type DecodedEvent } from '@app/events';
 import { type EventContext, EventHandler } from '@app/messaging';
 import { Injectable, Logger } from '@nestjs/common';
 import { together } from '@app/platform';
-import {
-  adjustStock,
-  lockReservation,
-  setReservation,
-  totalsBySku,
-} from './reservation.repository.js';
+import { adjustStock, lockAvailable } from '../stock/stock.repository.js';
+import { shortOf, totalsBySku } from './reservation-decision.js';
+import { lockReservation, setReservation } from './reservation.repository.js';
 
 /** `order.placed` -> reserve every item or none -> `inventory.reserved` or `inventory.reservation-failed`. */
 @Injectable()
@@ -24,15 +21,13 @@ export class ReserveStockHandler {
       return;
     }
     const wanted = totalsBySku(event.data.items);
-    // Row locks in SKU order: concurrent reservations queue up instead of deadlocking.
-    const rows = await context.manager.query<{ sku: string; available: number }[]>(
-      `SELECT sku, on_hand - reserved AS available FROM stock WHERE sku = ANY($1) ORDER BY sku FOR UPDATE`,
-      [wanted.map((item) => item.sku)],
+    const short = shortOf(
+      wanted,
+      await lockAvailable(
+        context.manager,
+        wanted.map((item) => item.sku),
+      ),
     );
-    const available = new Map(rows.map((row) => [row.sku, Number(row.available)]));
-    const short = wanted
-      .filter((item) => (available.get(item.sku) ?? 0) < item.quantity)
-      .map((item) => item.sku);
     if (short.length) {
       await together(context.manager, () => [
         setReservation(context.manager, orderId, 'FAILED', wanted),

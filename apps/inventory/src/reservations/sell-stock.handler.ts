@@ -2,7 +2,8 @@ import { type DecodedEvent } from '@app/events';
 import { type EventContext, EventHandler } from '@app/messaging';
 import { Injectable, Logger } from '@nestjs/common';
 import { together } from '@app/platform';
-import { adjustStock, lockReservation, setReservation } from './reservation.repository.js';
+import { adjustStock } from '../stock/stock.repository.js';
+import { lockReservation, setReservation } from './reservation.repository.js';
 
 /** `payment.processed` -> the reservation becomes a sale: stock leaves the shelf. */
 @Injectable()

@@ -17,6 +17,7 @@ export class CancelOrderController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly commands: OrderCommandService,
+    private readonly views: OrdersReadModel,
   ) {}
 
   /** `POST /orders/:id/cancel` -> 202; 409 when already cancelled, paid or rejected. */
@@ -33,7 +34,7 @@ export class CancelOrderController {
     @CurrentUser() userId: string,
     @Param('id') id: string,
   ): Promise<{ orderId: string; status: string }> {
-    if (!isUuid(id) || !(await OrdersReadModel.find(this.dataSource.manager, userId, id))) {
+    if (!isUuid(id) || !(await this.views.find(this.dataSource.manager, userId, id))) {
       throw new NotFoundException(`Order ${id} not found.`);
     }
     const state = await this.commands.execute(

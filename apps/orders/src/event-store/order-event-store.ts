@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { LATEST_EVENTS } from '@app/events';
 import { type EntityManager } from 'typeorm';
 import { type OrderEvent } from '../domain/order.js';
@@ -18,10 +19,14 @@ export interface EventMetadataRecord {
   causationId?: string;
 }
 
-/** The Order streams in PostgreSQL: append with an expected version, read in order. */
+/**
+ * The Order streams in PostgreSQL (`order_events`, its only owner): append with an expected
+ * version, read in order. Every method takes the manager of the caller's transaction.
+ */
+@Injectable()
 export class OrderEventStore {
   /** Every event of one stream, oldest first. */
-  static async read(manager: EntityManager, streamId: string): Promise<StoredOrderEvent[]> {
+  async read(manager: EntityManager, streamId: string): Promise<StoredOrderEvent[]> {
     const rows = await manager.query<
       {
         event_id: string;
@@ -51,7 +56,7 @@ export class OrderEventStore {
    * Appends events after `expectedVersion`; a concurrent append of the same version fails
    * the unique `(stream_id, version)` and surfaces as `ConcurrencyError`.
    */
-  static async append(
+  async append(
     manager: EntityManager,
     streamId: string,
     expectedVersion: number,

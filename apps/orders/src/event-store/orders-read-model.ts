@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { type OrderItem, type OrderState, type OrderStatus } from '../domain/order.js';
 
@@ -32,10 +33,14 @@ const toView = (row: OrderRow): OrderView => ({
   version: row.version,
 });
 
-/** The `orders_view` table, written in the same transaction as the events it reflects. */
+/**
+ * The `orders_view` table, written in the same transaction as the events it reflects; its only
+ * owner. Every method takes the manager of the caller's transaction.
+ */
+@Injectable()
 export class OrdersReadModel {
   /** Stores the state after a command. */
-  static async save(manager: EntityManager, state: OrderState): Promise<void> {
+  async save(manager: EntityManager, state: OrderState): Promise<void> {
     if (state.status === 'NONE') return;
     await manager.query(
       `INSERT INTO orders_view (order_id, user_id, status, items, total_cents, currency, version, created_at, updated_at)
@@ -54,7 +59,7 @@ export class OrdersReadModel {
   }
 
   /** One order of one user, or undefined (also for another user's order). */
-  static async find(
+  async find(
     manager: EntityManager,
     userId: string,
     orderId: string,
@@ -67,7 +72,7 @@ export class OrdersReadModel {
   }
 
   /** A user's orders, newest first, after the cursor `(created_at, order_id)`. */
-  static async page(
+  async page(
     manager: EntityManager,
     userId: string,
     limit: number,

@@ -42,6 +42,8 @@ export class OrderCommandService {
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    private readonly events: OrderEventStore,
+    private readonly views: OrdersReadModel,
   ) {}
 
   /** Runs a command in its own transaction (see `inTransaction`). */
@@ -76,7 +78,7 @@ export class OrderCommandService {
     // A new order's stream is empty: its id was just generated (and if it were not, the
     // append at version 1 would fail as a concurrent write).
     const history =
-      command.type === 'PlaceOrder' ? [] : await OrderEventStore.read(manager, command.orderId);
+      command.type === 'PlaceOrder' ? [] : await this.events.read(manager, command.orderId);
     const state = history.reduce(
       (current, stored) => evolve(current, stored as unknown as OrderEvent),
       initialOrderState,
@@ -91,7 +93,7 @@ export class OrderCommandService {
     // The writes do not depend on each other: issued together, they share one round trip on
     // a pipelining connection. A failed append (a concurrent command) rolls all of them back.
     await together(manager, () => [
-      OrderEventStore.append(manager, command.orderId, state.version, events, {
+      this.events.append(manager, command.orderId, state.version, events, {
         correlationId,
         ...(metadata.causationId ? { causationId: metadata.causationId } : {}),
       }),
@@ -104,7 +106,7 @@ export class OrderCommandService {
           ...(metadata.causationId ? { causationId: metadata.causationId } : {}),
         }),
       ),
-      OrdersReadModel.save(manager, next),
+      this.views.save(manager, next),
       this.scheduleDeadlines(manager, next),
     ]);
     withLogContext({ correlationId, subject: command.orderId }, () =>

@@ -35,6 +35,7 @@ export class PayOrderController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly commands: OrderCommandService,
+    private readonly views: OrdersReadModel,
   ) {}
 
   /** `POST /orders/:id/payments` -> 202; 409 unless CONFIRMED, 422 when the amount is not the total. */
@@ -55,7 +56,7 @@ export class PayOrderController {
     @Param('id') id: string,
     @Body() dto: PayOrderDto,
   ): Promise<{ paymentId: string }> {
-    if (!isUuid(id) || !(await OrdersReadModel.find(this.dataSource.manager, userId, id))) {
+    if (!isUuid(id) || !(await this.views.find(this.dataSource.manager, userId, id))) {
       throw new NotFoundException(`Order ${id} not found.`);
     }
     const paymentId = randomUUID();

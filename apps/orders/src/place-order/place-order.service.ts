@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
+import { CatalogProducts } from '../catalog/catalog-products.js';
 import { type OrderItem } from '../domain/order.js';
 import { OrderError } from '../domain/order-errors.js';
 import { OrderCommandService } from '../orders/order-command.service.js';
@@ -21,6 +22,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export class PlaceOrderService {
   constructor(
     private readonly commands: OrderCommandService,
+    private readonly catalog: CatalogProducts,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
@@ -110,18 +112,14 @@ export class PlaceOrderService {
     dto: PlaceOrderDto,
   ): Promise<{ items: OrderItem[]; currency: string }> {
     const skus = [...new Set(dto.items.map((item) => item.sku))];
-    const rows = await manager.query<{ sku: string; price_cents: number; currency: string }[]>(
-      `SELECT sku, price_cents, currency FROM catalog_products WHERE sku = ANY($1)`,
-      [skus],
-    );
-    const bySku = new Map(rows.map((row) => [row.sku, row]));
+    const bySku = await this.catalog.bySku(manager, skus);
     const unknown = skus.filter((sku) => !bySku.has(sku));
     if (unknown.length)
       throw new OrderError(
         'ORDER.UNKNOWN_SKU',
         `Unknown SKU: ${unknown.join(', ')}. GET /products lists the catalog.`,
       );
-    const currencies = new Set(rows.map((row) => row.currency));
+    const currencies = new Set([...bySku.values()].map((product) => product.currency));
     if (currencies.size > 1) {
       throw new OrderError(
         'ORDER.MIXED_CURRENCIES',
@@ -131,8 +129,8 @@ export class PlaceOrderService {
     const items = dto.items.map((item) => ({
       sku: item.sku,
       quantity: item.quantity,
-      unitPriceCents: bySku.get(item.sku)!.price_cents,
+      unitPriceCents: bySku.get(item.sku)!.priceCents,
     }));
-    return { items, currency: rows[0]!.currency };
+    return { items, currency: [...currencies][0]! };
   }
 }

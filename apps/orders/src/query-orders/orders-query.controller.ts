@@ -23,7 +23,11 @@ export const MAX_PAGE_SIZE = 100;
 @Controller('orders')
 @UseGuards(JwtAuthGuard)
 export class OrdersQueryController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly views: OrdersReadModel,
+    private readonly streams: OrderEventStore,
+  ) {}
 
   /** `GET /orders?limit=&cursor=` -> own orders, newest first, with `nextCursor`. */
   @Get()
@@ -51,7 +55,7 @@ export class OrdersQueryController {
       throw new BadRequestException(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}.`);
     }
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const page = await OrdersReadModel.page(this.dataSource.manager, userId, limit, after);
+    const page = await this.views.page(this.dataSource.manager, userId, limit, after);
     return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
   }
 
@@ -61,7 +65,7 @@ export class OrdersQueryController {
   @ApiErrors(401, [404, 'No such order for this user (also a malformed id)'])
   async get(@CurrentUser() userId: string, @Param('id') id: string): Promise<OrderView> {
     const order = isUuid(id)
-      ? await OrdersReadModel.find(this.dataSource.manager, userId, id)
+      ? await this.views.find(this.dataSource.manager, userId, id)
       : undefined;
     if (!order) throw new NotFoundException(`Order ${id} not found.`);
     return order;
@@ -77,10 +81,10 @@ export class OrdersQueryController {
   ): Promise<
     { type: string; version: number; sequence: number; occurredAt: string; data: unknown }[]
   > {
-    if (!isUuid(id) || !(await OrdersReadModel.find(this.dataSource.manager, userId, id))) {
+    if (!isUuid(id) || !(await this.views.find(this.dataSource.manager, userId, id))) {
       throw new NotFoundException(`Order ${id} not found.`);
     }
-    const events = await OrderEventStore.read(this.dataSource.manager, id);
+    const events = await this.streams.read(this.dataSource.manager, id);
     return events.map((event) => ({
       type: event.type,
       version: event.eventVersion,
