@@ -15,6 +15,7 @@ import { PlaceOrderController } from './place-order/place-order.controller.js';
 import { PlaceOrderService } from './place-order/place-order.service.js';
 import { OrdersQueryController } from './query-orders/orders-query.controller.js';
 import { DeadlinePoller } from './saga/deadline-poller.js';
+import { OrderDeadlines } from './saga/order-deadlines.js';
 import { OrderSagaHandlers } from './saga/order-saga.handlers.js';
 import { UsersClient } from './users-gateway/users.client.js';
 import { UsersGatewayController } from './users-gateway/users-gateway.controller.js';
@@ -41,6 +42,7 @@ export class OrdersModule {
         CatalogProducts,
         OrderEventStore,
         OrdersReadModel,
+        OrderDeadlines,
         JwtAuthGuard,
         RateLimiter,
         RateLimitGuard,

@@ -20,6 +20,7 @@ import {
 import { ConcurrencyError } from '../domain/order-errors.js';
 import { OrderEventStore } from '../event-store/order-event-store.js';
 import { OrdersReadModel } from '../event-store/orders-read-model.js';
+import { OrderDeadlines } from '../saga/order-deadlines.js';
 
 /** Attempts of a command that keeps meeting concurrent appends, before answering 409. */
 export const COMMAND_ATTEMPTS = 3;
@@ -44,6 +45,7 @@ export class OrderCommandService {
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     private readonly events: OrderEventStore,
     private readonly views: OrdersReadModel,
+    private readonly deadlines: OrderDeadlines,
   ) {}
 
   /** Runs a command in its own transaction (see `inTransaction`). */
@@ -119,26 +121,15 @@ export class OrderCommandService {
 
   /**
    * PENDING waits for a reservation, CONFIRMED for a payment; finished orders wait for nothing.
-   * One statement: the other deadlines of the order go, its current one is set.
    */
   private async scheduleDeadlines(manager: EntityManager, state: OrderState): Promise<void> {
     if (state.status === 'NONE') return;
     const wait =
       state.status === 'PENDING'
-        ? { kind: 'reservation', ms: this.config.orderReservationTimeoutMs }
+        ? { kind: 'reservation' as const, ms: this.config.orderReservationTimeoutMs }
         : state.status === 'CONFIRMED'
-          ? { kind: 'payment', ms: this.config.orderPaymentTimeoutMs }
+          ? { kind: 'payment' as const, ms: this.config.orderPaymentTimeoutMs }
           : undefined;
-    if (!wait) {
-      await manager.query(`DELETE FROM order_deadlines WHERE order_id = $1`, [state.orderId]);
-      return;
-    }
-    await manager.query(
-      `WITH others AS (DELETE FROM order_deadlines WHERE order_id = $1 AND kind <> $2)
-       INSERT INTO order_deadlines (order_id, kind, due_at)
-       VALUES ($1, $2, now() + ($3 || ' milliseconds')::interval)
-       ON CONFLICT (order_id, kind) DO UPDATE SET due_at = EXCLUDED.due_at`,
-      [state.orderId, wait.kind, String(wait.ms)],
-    );
+    await this.deadlines.set(manager, state.orderId, wait);
   }
 }

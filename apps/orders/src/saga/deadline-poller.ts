@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 import { type OrderCommand } from '../domain/order.js';
 import { OrderError } from '../domain/order-errors.js';
 import { OrderCommandService } from '../orders/order-command.service.js';
+import { type Deadline, OrderDeadlines } from './order-deadlines.js';
 
 /** How often due deadlines are looked for. */
 export const DEADLINE_POLL_MS = 500;
@@ -17,11 +18,6 @@ export const DEADLINE_POLL_MS = 500;
 const BATCH = 50;
 /** A deadline that failed is tried again this much later. */
 const DEADLINE_RETRY_MS = 5_000;
-
-interface Deadline {
-  order_id: string;
-  kind: 'reservation' | 'payment';
-}
 
 /** The command a passed deadline issues. */
 function commandFor({ order_id: orderId, kind }: Deadline): OrderCommand {
@@ -46,6 +42,7 @@ export class DeadlinePoller implements OnApplicationBootstrap, BeforeApplication
     private readonly dataSource: DataSource,
     private readonly commands: OrderCommandService,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    private readonly deadlines: OrderDeadlines,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -79,15 +76,9 @@ export class DeadlinePoller implements OnApplicationBootstrap, BeforeApplication
       return await transaction(
         this.dataSource,
         async (manager) => {
-          [claimed] = await manager.query<Deadline[]>(
-            `SELECT order_id, kind FROM order_deadlines WHERE due_at <= now() ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-          );
+          claimed = await this.deadlines.claimDue(manager);
           if (!claimed) return 'none';
           const { order_id: orderId, kind } = claimed;
-          await manager.query(`DELETE FROM order_deadlines WHERE order_id = $1 AND kind = $2`, [
-            orderId,
-            kind,
-          ]);
           const state = await this.commands.executeIn(manager, commandFor(claimed), {});
           withLogContext({ subject: orderId }, () =>
             this.logger.log(`${kind} deadline of order ${orderId} passed: now ${state.status}`),
@@ -110,18 +101,11 @@ export class DeadlinePoller implements OnApplicationBootstrap, BeforeApplication
     const { order_id: orderId, kind } = deadline;
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof OrderError) {
-      await this.dataSource.query(`DELETE FROM order_deadlines WHERE order_id = $1 AND kind = $2`, [
-        orderId,
-        kind,
-      ]);
+      await this.deadlines.drop(this.dataSource.manager, deadline);
       this.logger.warn(`${kind} deadline of order ${orderId} dropped: ${message}`);
       return 'dropped';
     }
-    await this.dataSource.query(
-      `UPDATE order_deadlines SET due_at = now() + ($3 || ' milliseconds')::interval
-        WHERE order_id = $1 AND kind = $2`,
-      [orderId, kind, String(DEADLINE_RETRY_MS)],
-    );
+    await this.deadlines.postpone(this.dataSource.manager, deadline, DEADLINE_RETRY_MS);
     this.logger.warn(
       `${kind} deadline of order ${orderId} failed (${message}); retried in ${DEADLINE_RETRY_MS} ms`,
     );
