@@ -12,6 +12,7 @@ import { OrdersReadModel } from './event-store/orders-read-model.js';
 import { OrderCommandService } from './orders/order-command.service.js';
 import { PayOrderController } from './pay-order/pay-order.controller.js';
 import { PlaceOrderController } from './place-order/place-order.controller.js';
+import { IdempotencyKeys } from './place-order/idempotency-keys.js';
 import { PlaceOrderService } from './place-order/place-order.service.js';
 import { OrdersQueryController } from './query-orders/orders-query.controller.js';
 import { DeadlinePoller } from './saga/deadline-poller.js';
@@ -43,6 +44,7 @@ export class OrdersModule {
         OrderEventStore,
         OrdersReadModel,
         OrderDeadlines,
+        IdempotencyKeys,
         JwtAuthGuard,
         RateLimiter,
         RateLimitGuard,

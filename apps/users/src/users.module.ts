@@ -1,6 +1,7 @@
 import { serviceModule } from '@app/service';
 import { RateLimiter, RateLimits1764500000000, type ServiceConfig } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { Accounts } from './accounts/accounts.js';
 import { AuthenticateController } from './authenticate/authenticate.controller.js';
 import { AuthenticateLimitGuard } from './authenticate/authenticate-limit.guard.js';
 import { AuthenticateService } from './authenticate/authenticate.service.js';
@@ -18,7 +19,13 @@ export class UsersModule {
       readiness: 'database',
       metricsOnMainPort: true,
       controllers: [RegisterAccountController, AuthenticateController],
-      providers: [RegisterAccountService, AuthenticateService, RateLimiter, AuthenticateLimitGuard],
+      providers: [
+        Accounts,
+        RegisterAccountService,
+        AuthenticateService,
+        RateLimiter,
+        AuthenticateLimitGuard,
+      ],
     });
   }
 }

@@ -58,6 +58,16 @@ export class OrdersReadModel {
     );
   }
 
+  /** How many orders of a user are open (PENDING or CONFIRMED). */
+  async countOpen(manager: EntityManager, userId: string): Promise<number> {
+    const [row] = await manager.query<{ open: number }[]>(
+      `SELECT count(*)::int AS open FROM orders_view
+       WHERE user_id = $1 AND status IN ('PENDING', 'CONFIRMED')`,
+      [userId],
+    );
+    return row!.open;
+  }
+
   /** One order of one user, or undefined (also for another user's order). */
   async find(
     manager: EntityManager,

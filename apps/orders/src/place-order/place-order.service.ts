@@ -11,8 +11,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
 import { CatalogProducts } from '../catalog/catalog-products.js';
 import { type OrderItem } from '../domain/order.js';
+import { OrdersReadModel } from '../event-store/orders-read-model.js';
 import { OrderError } from '../domain/order-errors.js';
 import { OrderCommandService } from '../orders/order-command.service.js';
+import { IdempotencyKeys } from './idempotency-keys.js';
 import { type PlaceOrderDto } from './place-order.dto.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -23,6 +25,8 @@ export class PlaceOrderService {
   constructor(
     private readonly commands: OrderCommandService,
     private readonly catalog: CatalogProducts,
+    private readonly views: OrdersReadModel,
+    private readonly keys: IdempotencyKeys,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
@@ -64,14 +68,10 @@ export class PlaceOrderService {
     await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
       `open-orders:${userId}`,
     ]);
-    const [row] = await manager.query<{ open: number }[]>(
-      `SELECT count(*)::int AS open FROM orders_view
-       WHERE user_id = $1 AND status IN ('PENDING', 'CONFIRMED')`,
-      [userId],
-    );
-    if (row!.open >= this.config.maxOpenOrders) {
+    const open = await this.views.countOpen(manager, userId);
+    if (open >= this.config.maxOpenOrders) {
       throw new HttpException(
-        `You have ${row!.open} open orders, the most allowed (MAX_OPEN_ORDERS); pay or cancel one before placing another.`,
+        `You have ${open} open orders, the most allowed (MAX_OPEN_ORDERS); pay or cancel one before placing another.`,
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
@@ -85,25 +85,15 @@ export class PlaceOrderService {
     requestHash: string,
     orderId: string,
   ): Promise<{ orderId: string; status: string } | undefined> {
-    const inserted = await manager.query<unknown[]>(
-      `INSERT INTO idempotency_keys (user_id, key, request_hash, order_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT DO NOTHING RETURNING 1`,
-      [userId, key, requestHash, orderId],
-    );
-    if (inserted.length) return undefined;
-    const [existing] = await manager.query<
-      { request_hash: string; order_id: string; status: string | null }[]
-    >(
-      `SELECT k.request_hash, k.order_id, v.status FROM idempotency_keys k
-       LEFT JOIN orders_view v ON v.order_id = k.order_id WHERE k.user_id = $1 AND k.key = $2`,
-      [userId, key],
-    );
-    if (!existing || existing.request_hash !== requestHash) {
+    const existing = await this.keys.claim(manager, { userId, key, requestHash, orderId });
+    if (!existing) return undefined;
+    if (existing.requestHash !== requestHash) {
       throw new ConflictException(
         'This Idempotency-Key was already used with another request body.',
       );
     }
-    return { orderId: existing.order_id, status: existing.status ?? 'PENDING' };
+    const order = await this.views.find(manager, userId, existing.orderId);
+    return { orderId: existing.orderId, status: order?.status ?? 'PENDING' };
   }
 
   /** Prices from the catalog projection; the client never sends a price. */

@@ -9,6 +9,7 @@ import {
 import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { Accounts } from '../accounts/accounts.js';
 import { UNKNOWN_ACCOUNT_HASH, verifyPassword } from '../accounts/password-hasher.js';
 
 /** Checks a password and signs an EdDSA JWT whose `sub` is the account id. */
@@ -19,6 +20,7 @@ export class AuthenticateService {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    private readonly accounts: Accounts,
   ) {
     if (config.jwtPrivateKey) {
       this.key = createPrivateKey(config.jwtPrivateKey);
@@ -33,15 +35,8 @@ export class AuthenticateService {
 
   /** 401 for an unknown email or a wrong password alike; both cost one scrypt hash. */
   async authenticate(dto: AuthenticateDto): Promise<TokenResponse> {
-    const [account] = await this.dataSource.query<
-      { id: string; email: string; password_hash: string }[]
-    >(`SELECT id, email, password_hash FROM accounts WHERE email_normalized = $1`, [
-      dto.email.trim().toLowerCase(),
-    ]);
-    const valid = await verifyPassword(
-      dto.password,
-      account?.password_hash ?? UNKNOWN_ACCOUNT_HASH,
-    );
+    const account = await this.accounts.byEmail(this.dataSource.manager, dto.email.trim());
+    const valid = await verifyPassword(dto.password, account?.passwordHash ?? UNKNOWN_ACCOUNT_HASH);
     if (!account || !valid) throw new UnauthorizedException('Email or password is wrong.');
     const now = Math.floor(Date.now() / 1000);
     const expiresIn = Math.floor(this.config.jwtTtlMs / 1000);

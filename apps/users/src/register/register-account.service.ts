@@ -4,6 +4,7 @@ import { currentLogContext, transaction } from '@app/platform';
 import { ConflictException, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { Accounts } from '../accounts/accounts.js';
 import { hashPassword } from '../accounts/password-hasher.js';
 
 /** Stores the account and, in the same transaction, `user.registered` in the outbox. */
@@ -12,6 +13,7 @@ export class RegisterAccountService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
+    private readonly accounts: Accounts,
   ) {}
 
   /** Registers an account; 409 when the email (case-insensitive) is taken. */
@@ -20,10 +22,7 @@ export class RegisterAccountService {
     const account = { id: randomUUID(), email: dto.email.trim(), name: dto.name.trim() };
     try {
       await transaction(this.dataSource, async (manager) => {
-        await manager.query(
-          `INSERT INTO accounts (id, email, email_normalized, name, password_hash) VALUES ($1, $2, $3, $4, $5)`,
-          [account.id, account.email, account.email.toLowerCase(), account.name, passwordHash],
-        );
+        await this.accounts.insert(manager, { ...account, passwordHash });
         await this.outbox.enqueue(
           manager,
           'user.registered',

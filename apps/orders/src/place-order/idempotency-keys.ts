@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { type EntityManager } from 'typeorm';
+
+/**
+ * The `Idempotency-Key`s of `POST /orders` (`idempotency_keys`, its only owner): one order per
+ * user and key, with the hash of the request body it was placed for.
+ */
+@Injectable()
+export class IdempotencyKeys {
+  /**
+   * Claims the key for `orderId`; when another request holds it, returns that request's body
+   * hash and order instead.
+   */
+  async claim(
+    manager: EntityManager,
+    claim: { userId: string; key: string; requestHash: string; orderId: string },
+  ): Promise<{ requestHash: string; orderId: string } | undefined> {
+    const inserted = await manager.query<unknown[]>(
+      `INSERT INTO idempotency_keys (user_id, key, request_hash, order_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [claim.userId, claim.key, claim.requestHash, claim.orderId],
+    );
+    if (inserted.length) return undefined;
+    const [existing] = await manager.query<{ request_hash: string; order_id: string }[]>(
+      `SELECT request_hash, order_id FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+      [claim.userId, claim.key],
+    );
+    // Present: the insert conflicted on it, and keys are never deleted while it runs.
+    return { requestHash: existing!.request_hash, orderId: existing!.order_id };
+  }
+}
