@@ -1,12 +1,11 @@
 import { currentLogContext } from '@app/platform';
-import { Controller, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { CurrentUser, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { OrderWriteLimitGuard } from '../http/rate-limit.guard.js';
-import { OrdersReadModel } from '../event-store/orders-read-model.js';
-import { OrderCommandService } from '../orders/order-command.service.js';
-import { isUuid } from '../query-orders/order-id.js';
+import { OrdersReadModel } from '../order-store/orders-read-model.js';
+import { OrderCommandService } from '../order-store/order-command.service.js';
 import { ApiAnswer, ApiErrors, OrderAcceptedBody } from '../http/openapi.js';
 
 @ApiTags('orders')
@@ -34,9 +33,7 @@ export class CancelOrderController {
     @CurrentUser() userId: string,
     @Param('id') id: string,
   ): Promise<{ orderId: string; status: string }> {
-    if (!isUuid(id) || !(await this.views.find(this.dataSource.manager, userId, id))) {
-      throw new NotFoundException(`Order ${id} not found.`);
-    }
+    await this.views.findOwned(this.dataSource.manager, userId, id);
     const state = await this.commands.execute(
       { type: 'CancelOrder', orderId: id, reason: 'customer' },
       { correlationId: currentLogContext()?.correlationId },

@@ -1,31 +1,14 @@
 import { currentLogContext } from '@app/platform';
-import {
-  Body,
-  Controller,
-  HttpCode,
-  NotFoundException,
-  Param,
-  Post,
-  UseGuards,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsInt, Max, Min } from 'class-validator';
+import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CurrentUser, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { OrderWriteLimitGuard } from '../http/rate-limit.guard.js';
-import { OrdersReadModel } from '../event-store/orders-read-model.js';
-import { OrderCommandService } from '../orders/order-command.service.js';
-import { isUuid } from '../query-orders/order-id.js';
+import { OrdersReadModel } from '../order-store/orders-read-model.js';
+import { OrderCommandService } from '../order-store/order-command.service.js';
 import { ApiAnswer, ApiErrors, PaymentAcceptedBody } from '../http/openapi.js';
-
-export class PayOrderDto {
-  @ApiProperty({ description: 'Must equal the order total, in minor units', example: 18790 })
-  @IsInt()
-  @Min(0)
-  @Max(Number.MAX_SAFE_INTEGER)
-  amountCents!: number;
-}
+import { PayOrderDto } from './pay-order.dto.js';
 
 @ApiTags('orders')
 @ApiBearerAuth()
@@ -56,9 +39,7 @@ export class PayOrderController {
     @Param('id') id: string,
     @Body() dto: PayOrderDto,
   ): Promise<{ paymentId: string }> {
-    if (!isUuid(id) || !(await this.views.find(this.dataSource.manager, userId, id))) {
-      throw new NotFoundException(`Order ${id} not found.`);
-    }
+    await this.views.findOwned(this.dataSource.manager, userId, id);
     const paymentId = randomUUID();
     await this.commands.execute(
       { type: 'PayOrder', orderId: id, paymentId, amountCents: dto.amountCents },

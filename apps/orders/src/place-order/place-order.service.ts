@@ -11,9 +11,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
 import { CatalogProducts } from '../catalog/catalog-products.js';
 import { type OrderItem } from '../domain/order.js';
-import { OrdersReadModel } from '../event-store/orders-read-model.js';
+import { OrdersReadModel } from '../order-store/orders-read-model.js';
 import { OrderError } from '../domain/order-errors.js';
-import { OrderCommandService } from '../orders/order-command.service.js';
+import { OrderCommandService } from '../order-store/order-command.service.js';
 import { IdempotencyKeys } from './idempotency-keys.js';
 import { type PlaceOrderDto } from './place-order.dto.js';
 

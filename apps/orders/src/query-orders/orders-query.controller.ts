@@ -1,18 +1,9 @@
-import {
-  BadRequestException,
-  Controller,
-  Get,
-  NotFoundException,
-  Param,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
+import { BadRequestException, Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { CurrentUser, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
-import { OrderEventStore } from '../event-store/order-event-store.js';
-import { OrdersReadModel, type OrderView } from '../event-store/orders-read-model.js';
-import { isUuid } from './order-id.js';
+import { OrderEventStore } from '../order-store/order-event-store.js';
+import { isOrderId, OrdersReadModel, type OrderView } from '../order-store/orders-read-model.js';
 import { ApiAnswer, ApiErrors, OrderBody, OrderEventBody, OrderPageBody } from '../http/openapi.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -64,11 +55,7 @@ export class OrdersQueryController {
   @ApiAnswer('Read an order', 200, 'The order', OrderBody)
   @ApiErrors(401, [404, 'No such order for this user (also a malformed id)'])
   async get(@CurrentUser() userId: string, @Param('id') id: string): Promise<OrderView> {
-    const order = isUuid(id)
-      ? await this.views.find(this.dataSource.manager, userId, id)
-      : undefined;
-    if (!order) throw new NotFoundException(`Order ${id} not found.`);
-    return order;
+    return this.views.findOwned(this.dataSource.manager, userId, id);
   }
 
   /** `GET /orders/:id/events` -> the order's event stream, oldest first. */
@@ -81,9 +68,7 @@ export class OrdersQueryController {
   ): Promise<
     { type: string; version: number; sequence: number; occurredAt: string; data: unknown }[]
   > {
-    if (!isUuid(id) || !(await this.views.find(this.dataSource.manager, userId, id))) {
-      throw new NotFoundException(`Order ${id} not found.`);
-    }
+    await this.views.findOwned(this.dataSource.manager, userId, id);
     const events = await this.streams.read(this.dataSource.manager, id);
     return events.map((event) => ({
       type: event.type,
@@ -130,7 +115,7 @@ function decodeCursor(cursor: unknown): { createdAt: string; orderId: string } {
       typeof createdAt !== 'string' ||
       !isTimestamp(createdAt) ||
       typeof orderId !== 'string' ||
-      !isUuid(orderId)
+      !isOrderId(orderId)
     ) {
       throw new Error('bad shape');
     }

@@ -9,7 +9,7 @@ import {
 import { DataSource } from 'typeorm';
 import { type OrderCommand } from '../domain/order.js';
 import { OrderError } from '../domain/order-errors.js';
-import { OrderCommandService } from '../orders/order-command.service.js';
+import { OrderCommandService } from '../order-store/order-command.service.js';
 import { type Deadline, OrderDeadlines } from './order-deadlines.js';
 
 /** How often due deadlines are looked for. */

@@ -1,7 +1,7 @@
 import { type DecodedEvent } from '@app/events';
 import { type EventContext, EventHandler } from '@app/messaging';
 import { Injectable } from '@nestjs/common';
-import { OrderCommandService } from '../orders/order-command.service.js';
+import { OrderCommandService } from '../order-store/order-command.service.js';
 
 /** The order saga's reactions to inventory: confirm or reject a pending order. */
 @Injectable()

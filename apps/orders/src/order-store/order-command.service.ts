@@ -18,8 +18,8 @@ import {
   type OrderState,
 } from '../domain/order.js';
 import { ConcurrencyError } from '../domain/order-errors.js';
-import { OrderEventStore } from '../event-store/order-event-store.js';
-import { OrdersReadModel } from '../event-store/orders-read-model.js';
+import { OrderEventStore } from './order-event-store.js';
+import { OrdersReadModel } from './orders-read-model.js';
 import { OrderDeadlines } from '../saga/order-deadlines.js';
 
 /** Attempts of a command that keeps meeting concurrent appends, before answering 409. */

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { type OrderItem, type OrderState, type OrderStatus } from '../domain/order.js';
+import { OrderError } from '../domain/order-errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Order ids are UUIDs; anything else is answered like an unknown order. */
+export const isOrderId = (value: string) => UUID.test(value);
 
 export interface OrderView {
   orderId: string;
@@ -79,6 +85,16 @@ export class OrdersReadModel {
       [orderId, userId],
     );
     return row ? toView(row) : undefined;
+  }
+
+  /**
+   * One order of one user; `ORDER.NOT_FOUND` (404) for an unknown order, another user's, or an
+   * id that is not a UUID (order ids always are).
+   */
+  async findOwned(manager: EntityManager, userId: string, orderId: string): Promise<OrderView> {
+    const order = isOrderId(orderId) ? await this.find(manager, userId, orderId) : undefined;
+    if (!order) throw new OrderError('ORDER.NOT_FOUND', `Order ${orderId} not found.`);
+    return order;
   }
 
   /** A user's orders, newest first, after the cursor `(created_at, order_id)`. */
