@@ -8,24 +8,30 @@ import { type EntityManager } from 'typeorm';
 @Injectable()
 export class IdempotencyKeys {
   /**
-   * Claims the key for `orderId`; when another request holds it, returns that request's body
-   * hash and order instead.
+   * Claims the key for `orderId`. When another request holds it, `earlier` is that request's
+   * body hash and order (absent only if its row could not be read back).
    */
   async claim(
     manager: EntityManager,
     claim: { userId: string; key: string; requestHash: string; orderId: string },
-  ): Promise<{ requestHash: string; orderId: string } | undefined> {
+  ): Promise<
+    { claimed: true } | { claimed: false; earlier?: { requestHash: string; orderId: string } }
+  > {
     const inserted = await manager.query<unknown[]>(
       `INSERT INTO idempotency_keys (user_id, key, request_hash, order_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT DO NOTHING RETURNING 1`,
       [claim.userId, claim.key, claim.requestHash, claim.orderId],
     );
-    if (inserted.length) return undefined;
+    if (inserted.length) return { claimed: true };
     const [existing] = await manager.query<{ request_hash: string; order_id: string }[]>(
       `SELECT request_hash, order_id FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
       [claim.userId, claim.key],
     );
-    // Present: the insert conflicted on it, and keys are never deleted while it runs.
-    return { requestHash: existing!.request_hash, orderId: existing!.order_id };
+    return {
+      claimed: false,
+      ...(existing && {
+        earlier: { requestHash: existing.request_hash, orderId: existing.order_id },
+      }),
+    };
   }
 }

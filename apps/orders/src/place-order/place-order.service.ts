@@ -85,9 +85,10 @@ export class PlaceOrderService {
     requestHash: string,
     orderId: string,
   ): Promise<{ orderId: string; status: string } | undefined> {
-    const existing = await this.keys.claim(manager, { userId, key, requestHash, orderId });
-    if (!existing) return undefined;
-    if (existing.requestHash !== requestHash) {
+    const claim = await this.keys.claim(manager, { userId, key, requestHash, orderId });
+    if (claim.claimed) return undefined;
+    const existing = claim.earlier;
+    if (!existing || existing.requestHash !== requestHash) {
       throw new ConflictException(
         'This Idempotency-Key was already used with another request body.',
       );
