@@ -120,16 +120,16 @@ export async function startPipeline(options: {
       ],
     ],
   ]) as never;
-  const consumer = new EventConsumer(
+  const consumer = new EventConsumer({
     connection,
     publisher,
-    options.topology,
-    new EventRegistry({ defaultCurrency: 'EUR' }),
+    topology: options.topology,
+    registry: new EventRegistry({ defaultCurrency: 'EUR' }),
     handlers,
-    options.runner,
-    options.suspects,
-    options.options,
-  );
+    runner: options.runner,
+    suspects: options.suspects,
+    options: options.options,
+  });
   return {
     publisher,
     start: () => consumer.start(),

@@ -9,12 +9,9 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { BrokerConnection } from './connection/broker-connection.js';
-import { CrashSuspects } from './consumer/crash-suspects.js';
-import { type ConsumerEvents, EventConsumer } from './consumer/event-consumer.js';
+import { type ConsumerEvents, fanOut } from './consumer/event-consumer.js';
 import { HandlerDiscovery } from './consumer/handler-discovery.js';
 import { type RegisteredHandler } from './consumer/registered-handler.js';
-import { TransactionalRunner } from './inbox/transactional-runner.js';
 import { MESSAGING_OPTIONS } from './messaging.module-definition.js';
 import {
   type MessagingOptions,
@@ -22,11 +19,8 @@ import {
   resolveMessagingOptions,
 } from './messaging.options.js';
 import { Outbox } from './outbox/outbox.js';
-import { OutboxCommitHook } from './outbox/outbox-commit-hook.js';
-import { DEFAULT_OUTBOX_RELAY_OPTIONS, OutboxRelay } from './outbox/outbox-relay.js';
-import { messagingMetrics } from './metrics/messaging-metrics.js';
-import { ConfirmedPublisher } from './publisher/confirmed-publisher.js';
 import { buildTopology, type Topology } from './topology/topology.js';
+import { type Transport, createTransport } from './transport.js';
 
 /**
  * Wires the transport for one service at boot: discovers the handlers, derives the topology,
@@ -42,33 +36,10 @@ export class MessagingService
   readonly registry: EventRegistry;
   readonly outbox: Outbox;
   private topologyData?: Topology;
-  /** Consumers and their acks on one connection, publishes on another: an alarm blocks only the latter. */
-  private consumeConnection?: BrokerConnection;
-  private connection?: BrokerConnection;
-  private publisher?: ConfirmedPublisher;
-  private consumer?: EventConsumer;
-  private relay?: OutboxRelay;
-  private metrics?: ReturnType<typeof messagingMetrics>;
+  /** Built when the module initialises. */
+  private transport?: Transport;
   /** Observers added with `observe`, told of each outcome after the metrics. */
   private readonly observers = new Set<ConsumerEvents>();
-  private readonly outcomes: Required<ConsumerEvents> = {
-    onHandled: (queue, type, ms) => {
-      this.metrics?.consumer.onHandled(queue, type, ms);
-      for (const observer of this.observers) observer.onHandled?.(queue, type, ms);
-    },
-    onDuplicate: (queue, type) => {
-      this.metrics?.consumer.onDuplicate(queue, type);
-      for (const observer of this.observers) observer.onDuplicate?.(queue, type);
-    },
-    onRetried: (queue, type, level) => {
-      this.metrics?.consumer.onRetried(queue, type, level);
-      for (const observer of this.observers) observer.onRetried?.(queue, type, level);
-    },
-    onDeadLettered: (queue, type, exceptionType) => {
-      this.metrics?.consumer.onDeadLettered(queue, type, exceptionType);
-      for (const observer of this.observers) observer.onDeadLettered?.(queue, type, exceptionType);
-    },
-  };
 
   constructor(
     @Inject(MESSAGING_OPTIONS) options: MessagingOptions,
@@ -90,52 +61,21 @@ export class MessagingService
     const handlers = this.discovery.discover(this.options.service);
     const byType = groupByType(handlers);
     this.topologyData = buildTopology(this.options, [...byType.keys()]);
-    const name = `${this.options.service}@${process.pid}`;
-    const connection = new BrokerConnection(this.options.url, `${name} publish`);
-    const consumeConnection = new BrokerConnection(this.options.url, `${name} consume`);
-    this.connection = connection;
-    this.consumeConnection = consumeConnection;
-    this.publisher = new ConfirmedPublisher(
-      connection,
-      this.topology,
-      this.options.publishTimeoutMs,
-    );
-    const runner = new TransactionalRunner(
-      this.dataSource,
-      this.outbox,
-      this.options.handlerTimeoutMs,
-    );
-    this.consumer = new EventConsumer(
-      consumeConnection,
-      this.publisher,
-      this.topology,
-      this.registry,
-      byType,
-      runner,
-      new CrashSuspects(this.dataSource),
-      this.options,
-      this.outcomes,
-    );
-    const publisher = this.publisher;
-    const relay = new OutboxRelay(
-      this.dataSource,
-      this.publisher,
-      () => publisher.canPublish(),
-      DEFAULT_OUTBOX_RELAY_OPTIONS,
-      (type) => this.metrics?.onPublished(type),
-    );
-    this.metrics = messagingMetrics({
-      backlog: () => relay.backlog(),
-      connected: () => this.isBrokerReady(),
-      blocked: () => connection.blockedReason() !== undefined,
-      leader: () => relay.isLeader(),
-      inFlight: () => this.consumer?.inFlightCount() ?? 0,
+    const transport = createTransport({
+      options: this.options,
+      topology: this.topology,
+      registry: this.registry,
+      outbox: this.outbox,
+      dataSource: this.dataSource,
+      handlers: byType,
+      outcomes: fanOut(() => this.observers),
+      isReady: () => this.isBrokerReady(),
     });
-    this.relay = relay;
-    this.dataSource.subscribers.push(new OutboxCommitHook(() => relay.poke()));
+    this.transport = transport;
+    const { connection, consumeConnection } = transport;
     connection.start();
     consumeConnection.start();
-    const publisherChannel = this.publisher.start();
+    const publisherChannel = transport.publisher.start();
     const fatalReported = new Promise<'fatal'>((resolve) => {
       connection.onFatal(() => resolve('fatal'));
       consumeConnection.onFatal(() => resolve('fatal'));
@@ -166,11 +106,13 @@ export class MessagingService
    * and consumes, so that a service that reports ready has its queues bound; then the relay.
    */
   async onApplicationBootstrap(): Promise<void> {
-    const connections = [this.connection!, this.consumeConnection!];
-    this.consumer?.start();
-    if (this.consumer && this.connection?.isConnected()) {
+    const transport = this.transport;
+    if (!transport) return;
+    const connections = [transport.connection, transport.consumeConnection];
+    transport.consumer.start();
+    if (transport.connection.isConnected()) {
       await Promise.race([
-        this.consumer.whenConsuming(),
+        transport.consumer.whenConsuming(),
         pause(this.options.connectWaitMs),
         new Promise<void>((resolve) => connections.forEach((c) => c.onFatal(() => resolve()))),
       ]);
@@ -188,7 +130,7 @@ export class MessagingService
       process.kill(process.pid, 'SIGTERM');
     };
     for (const connection of connections) connection.onFatal(stop);
-    this.relay?.start();
+    transport.relay.start();
   }
 
   /**
@@ -197,20 +139,23 @@ export class MessagingService
    * logs what it found running and what it drained.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    const handlers = this.consumer?.inFlightCount() ?? 0;
+    const transport = this.transport;
+    if (!transport) return;
+    const { consumer, publisher } = transport;
+    const handlers = consumer.inFlightCount();
     this.logger.log(
       `Stopping messaging: no new deliveries; ${handlers} handler(s) running, ` +
-        `${this.publisher?.inFlightCount() ?? 0} publish(es) awaiting a confirm`,
+        `${publisher.inFlightCount()} publish(es) awaiting a confirm`,
     );
-    await this.consumer?.stop();
-    const handlersLeft = this.consumer?.inFlightCount() ?? 0;
-    await this.relay?.stop();
-    const publishes = this.publisher?.inFlightCount() ?? 0;
-    const publishesLeft = (await this.publisher?.drain(this.options.shutdownTimeoutMs)) ?? 0;
-    await this.publisher?.close();
-    await this.connection?.close();
-    await this.consumeConnection?.close();
-    this.metrics?.dispose();
+    await consumer.stop();
+    const handlersLeft = consumer.inFlightCount();
+    await transport.relay.stop();
+    const publishes = publisher.inFlightCount();
+    const publishesLeft = await publisher.drain(this.options.shutdownTimeoutMs);
+    await publisher.close();
+    await transport.connection.close();
+    await transport.consumeConnection.close();
+    transport.metrics.dispose();
     this.logger.log(
       `Messaging stopped: ${handlers - handlersLeft} handler(s) finished` +
         (handlersLeft ? ` and ${handlersLeft} left to the broker to redeliver` : '') +
@@ -224,24 +169,24 @@ export class MessagingService
 
   /** Ready when both connections are up, every queue is consumed and no fatal error happened. */
   isBrokerReady(): boolean {
-    const connections = [this.connection, this.consumeConnection];
+    const connections = [this.transport?.connection, this.transport?.consumeConnection];
     return (
       connections.every((c) => c?.isConnected() && !c.fatalError()) &&
-      (this.consumer?.isConsuming() ?? true)
+      (this.transport?.consumer.isConsuming() ?? true)
     );
   }
 
   /** What readiness shows beside up or down: a blocked publisher, queues not consumed. */
   brokerDetails(): { blocked: string | false; failingQueues: string[] } {
     return {
-      blocked: this.connection?.blockedReason() ?? false,
-      failingQueues: this.consumer?.failingQueues() ?? [],
+      blocked: this.transport?.connection.blockedReason() ?? false,
+      failingQueues: this.transport?.consumer.failingQueues() ?? [],
     };
   }
 
   /** True while this replica holds the outbox relay's lock and publishes the outbox. */
   isOutboxLeader(): boolean {
-    return this.relay?.isLeader() ?? false;
+    return this.transport?.relay.isLeader() ?? false;
   }
 
   /**

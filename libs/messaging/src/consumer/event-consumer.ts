@@ -39,6 +39,41 @@ export interface ConsumerEvents {
   onDeadLettered?(queue: string, type: string, exceptionType: ExceptionType): void;
 }
 
+/** Tells each of `observers()` (read at every outcome) of every outcome, in order. */
+export function fanOut(observers: () => Iterable<ConsumerEvents>): Required<ConsumerEvents> {
+  return {
+    onHandled: (queue, type, ms) => {
+      for (const observer of observers()) observer.onHandled?.(queue, type, ms);
+    },
+    onDuplicate: (queue, type) => {
+      for (const observer of observers()) observer.onDuplicate?.(queue, type);
+    },
+    onRetried: (queue, type, level) => {
+      for (const observer of observers()) observer.onRetried?.(queue, type, level);
+    },
+    onDeadLettered: (queue, type, exceptionType) => {
+      for (const observer of observers()) observer.onDeadLettered?.(queue, type, exceptionType);
+    },
+  };
+}
+
+/** What a consumer works with; `createTransport` wires the production ones. */
+export interface ConsumerDependencies {
+  /** The connection its channels are opened on (the service's consume connection). */
+  connection: BrokerConnection;
+  /** Publishes the retry and dead-letter copies, with confirms. */
+  publisher: Pick<ConfirmedPublisher, 'publish'>;
+  topology: Topology;
+  registry: EventRegistry;
+  /** The handlers of each event type. */
+  handlers: ReadonlyMap<string, readonly RegisteredHandler[]>;
+  runner: HandlerRunner;
+  suspects: Pick<CrashSuspects, 'crashedWhileRunning' | 'markRunning' | 'clear'>;
+  options: Pick<ResolvedMessagingOptions, 'prefetch' | 'deliveryLimit' | 'shutdownTimeoutMs'>;
+  /** Told of each outcome (the metrics, `MessagingService.observe`). */
+  events?: ConsumerEvents;
+}
+
 /** One message received on one channel for one subscription, as it travels the pipeline. */
 interface Delivery {
   channel: Channel;
@@ -71,17 +106,29 @@ export class EventConsumer {
   private stopping = false;
   private readonly lock = new IsolationLock();
 
-  constructor(
-    private readonly connection: BrokerConnection,
-    private readonly publisher: ConfirmedPublisher,
-    private readonly topology: Topology,
-    private readonly registry: EventRegistry,
-    private readonly handlers: ReadonlyMap<string, readonly RegisteredHandler[]>,
-    private readonly runner: HandlerRunner,
-    private readonly suspects: CrashSuspects,
-    private readonly options: ResolvedMessagingOptions,
-    private readonly events: ConsumerEvents = {},
-  ) {}
+  private readonly connection: BrokerConnection;
+  private readonly publisher: ConsumerDependencies['publisher'];
+  private readonly topology: Topology;
+  private readonly registry: EventRegistry;
+  private readonly handlers: ConsumerDependencies['handlers'];
+  private readonly runner: HandlerRunner;
+  private readonly suspects: ConsumerDependencies['suspects'];
+  private readonly options: ConsumerDependencies['options'];
+  private readonly events: ConsumerEvents;
+
+  constructor(dependencies: ConsumerDependencies) {
+    ({
+      connection: this.connection,
+      publisher: this.publisher,
+      topology: this.topology,
+      registry: this.registry,
+      handlers: this.handlers,
+      runner: this.runner,
+      suspects: this.suspects,
+      options: this.options,
+    } = dependencies);
+    this.events = dependencies.events ?? {};
+  }
 
   /** Opens one channel per subscription; each setup declares its queues and consumes. */
   start(): void {
