@@ -68,7 +68,7 @@ export class MessagingService
       outbox: this.outbox,
       dataSource: this.dataSource,
       handlers: byType,
-      outcomes: fanOut(() => this.observers),
+      outcomes: fanOut(this.observers),
       isReady: () => this.isBrokerReady(),
     });
     this.transport = transport;

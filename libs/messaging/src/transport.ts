@@ -74,7 +74,7 @@ export function createTransport(parts: TransportParts): Transport {
     runner: new TransactionalRunner(dataSource, parts.outbox, options.handlerTimeoutMs),
     suspects: new CrashSuspects(dataSource),
     options,
-    events: fanOut(() => [metrics.consumer, parts.outcomes]),
+    events: fanOut([metrics.consumer, parts.outcomes]),
   });
   dataSource.subscribers.push(new OutboxCommitHook(() => relay.poke()));
   return { connection, consumeConnection, publisher, consumer, relay, metrics };

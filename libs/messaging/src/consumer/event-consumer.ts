@@ -39,20 +39,20 @@ export interface ConsumerEvents {
   onDeadLettered?(queue: string, type: string, exceptionType: ExceptionType): void;
 }
 
-/** Tells each of `observers()` (read at every outcome) of every outcome, in order. */
-export function fanOut(observers: () => Iterable<ConsumerEvents>): Required<ConsumerEvents> {
+/** Tells each of `observers` (a live collection: read at every outcome) of every outcome. */
+export function fanOut(observers: Iterable<ConsumerEvents>): Required<ConsumerEvents> {
   return {
     onHandled: (queue, type, ms) => {
-      for (const observer of observers()) observer.onHandled?.(queue, type, ms);
+      for (const observer of observers) observer.onHandled?.(queue, type, ms);
     },
     onDuplicate: (queue, type) => {
-      for (const observer of observers()) observer.onDuplicate?.(queue, type);
+      for (const observer of observers) observer.onDuplicate?.(queue, type);
     },
     onRetried: (queue, type, level) => {
-      for (const observer of observers()) observer.onRetried?.(queue, type, level);
+      for (const observer of observers) observer.onRetried?.(queue, type, level);
     },
     onDeadLettered: (queue, type, exceptionType) => {
-      for (const observer of observers()) observer.onDeadLettered?.(queue, type, exceptionType);
+      for (const observer of observers) observer.onDeadLettered?.(queue, type, exceptionType);
     },
   };
 }
