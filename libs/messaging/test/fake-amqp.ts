@@ -134,7 +134,7 @@ export class FakeChannel extends EventEmitter {
         appId: undefined,
         clusterId: undefined,
       },
-    } as ConsumeMessage);
+    });
     return deliveryTag;
   }
 }

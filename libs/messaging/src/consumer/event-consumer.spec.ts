@@ -124,6 +124,10 @@ describe('EventConsumer (with a fake channel)', () => {
     await connection.close();
   });
 
+  /** A header of the `index`th copy published. */
+  const headerOf = (index: number, name: string): unknown =>
+    (copies[index]!.properties.headers as Record<string, unknown> | undefined)?.[name];
+
   const deliver = (
     event: ReturnType<typeof orderPlaced> | Buffer,
     extra: Parameters<FakeChannel['deliver']>[2] = {},
@@ -186,7 +190,7 @@ describe('EventConsumer (with a fake channel)', () => {
     await settle();
     expect(copies).toHaveLength(1);
     expect(copies[0]).toMatchObject({ exchange: topology.deadLetterExchange, routingKey: QUEUE });
-    expect(copies[0]!.properties.headers?.[Headers.exceptionType]).toBe('malformed-message');
+    expect(headerOf(0, Headers.exceptionType)).toBe('malformed-message');
     expect(channel.settled).toEqual(
       expect.arrayContaining([
         { tag: bad, how: 'ack' },
@@ -202,7 +206,7 @@ describe('EventConsumer (with a fake channel)', () => {
     deliver(orderPlaced(), { headers: { [Headers.retryCount]: levels } });
     await settle();
     expect(copies.map((c) => c.exchange)).toEqual([topology.deadLetterExchange]);
-    expect(copies[0]!.properties.headers?.[Headers.exceptionType]).toBe('handler-error');
+    expect(headerOf(0, Headers.exceptionType)).toBe('handler-error');
   });
 
   it('requeues the original when its retry copy cannot be published', async () => {
@@ -246,7 +250,7 @@ describe('EventConsumer (with a fake channel)', () => {
     });
     await settle();
     expect(ran).toEqual([]);
-    expect(copies[0]!.properties.headers?.[Headers.exceptionType]).toBe('delivery-limit');
+    expect(headerOf(0, Headers.exceptionType)).toBe('delivery-limit');
   });
 
   it('moves a crash suspect to the next retry level instead of running it again', async () => {
@@ -256,9 +260,7 @@ describe('EventConsumer (with a fake channel)', () => {
     await settle();
     expect(ran).toEqual([]);
     expect(copies[0]).toMatchObject({ exchange: topology.waitExchange });
-    expect(String(copies[0]!.properties.headers?.[Headers.exceptionMessage])).toContain(
-      'crash suspect',
-    );
+    expect(String(headerOf(0, Headers.exceptionMessage))).toContain('crash suspect');
     expect(suspects.has(event.id)).toBe(false);
   });
 
