@@ -11,6 +11,7 @@ import {
   resolveMessagingOptions,
 } from '@app/messaging';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { format, resolveConfig } from 'prettier';
 import { stringify } from 'yaml';
 import { join } from 'node:path';
 import { mermaidDiagram, README_MARKERS } from './topology-diagram.js';
@@ -36,7 +37,14 @@ if (args.includes('--write')) {
   const admin = (definitions.permissions as { user: string }[]).filter((p) => p.user === 'admin');
   definitions.permissions = [...admin, ...permissions];
   definitions.topic_permissions = topic_permissions;
-  writeFileSync(definitionsPath, `${JSON.stringify(definitions, null, 2)}\n`);
+  // Formatted as the repository's prettier check wants it, so a regenerated file passes lint.
+  writeFileSync(
+    definitionsPath,
+    await format(JSON.stringify(definitions), {
+      ...(await resolveConfig(definitionsPath)),
+      filepath: definitionsPath,
+    }),
+  );
   console.log('deploy/rabbitmq/definitions.json permissions updated');
   const overlay = join(import.meta.dirname, '..', 'deploy', 'overlays', 'rabbitmq-cluster');
   writeFileSync(

@@ -3,6 +3,9 @@ import { InventoryReleasedV1 } from './inventory/inventory-released.v1.js';
 import { InventoryReservationFailedV1 } from './inventory/inventory-reservation-failed.v1.js';
 import { InventoryReservedV1 } from './inventory/inventory-reserved.v1.js';
 import { ProductAddedV1 } from './inventory/product-added.v1.js';
+import { ProductDiscontinuedV1 } from './inventory/product-discontinued.v1.js';
+import { ProductUpdatedV1 } from './inventory/product-updated.v1.js';
+import { StockAdjustedV1 } from './inventory/stock-adjusted.v1.js';
 import { OrderCancelledV1 } from './orders/order-cancelled.v1.js';
 import { OrderConfirmedV1 } from './orders/order-confirmed.v1.js';
 import { OrderPlacedV1 } from './orders/order-placed.v1.js';
@@ -23,6 +26,9 @@ export const LATEST_EVENTS = {
   'inventory.reserved': InventoryReservedV1,
   'inventory.reservation-failed': InventoryReservationFailedV1,
   'inventory.released': InventoryReleasedV1,
+  'product.updated': ProductUpdatedV1,
+  'product.discontinued': ProductDiscontinuedV1,
+  'stock.adjusted': StockAdjustedV1,
 } as const satisfies Record<string, EventDefinition>;
 
 /** Every released version of every event type, oldest first within a type. */
@@ -38,6 +44,9 @@ export const ALL_EVENT_VERSIONS: readonly EventDefinition[] = [
   InventoryReservedV1,
   InventoryReservationFailedV1,
   InventoryReleasedV1,
+  ProductUpdatedV1,
+  ProductDiscontinuedV1,
+  StockAdjustedV1,
 ];
 
 /** The wire name of every event type. */

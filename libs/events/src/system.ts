@@ -27,6 +27,9 @@ export const EVENT_FLOWS: { readonly [K in EventType]: EventFlow } = {
   'inventory.reserved': { producer: 'inventory', consumers: ['orders'] },
   'inventory.reservation-failed': { producer: 'inventory', consumers: ['orders'] },
   'inventory.released': { producer: 'inventory', consumers: [] },
+  'product.updated': { producer: 'inventory', consumers: ['orders'] },
+  'product.discontinued': { producer: 'inventory', consumers: ['orders'] },
+  'stock.adjusted': { producer: 'inventory', consumers: [] },
 };
 
 /** The topic exchange an event type is published on. */
