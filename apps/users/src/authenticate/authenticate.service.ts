@@ -48,6 +48,7 @@ export class AuthenticateService {
         aud: JWT_AUDIENCE,
         iat: now,
         exp: now + expiresIn,
+        ...(account.role === 'admin' ? { role: 'admin' as const } : {}),
       },
       this.key,
     );

@@ -19,6 +19,8 @@ export interface TokenClaims {
   iat: number;
   exp: number;
   email?: string;
+  /** `admin` on an administrator's token; absent on a customer's. */
+  role?: 'admin';
 }
 
 /** Clock skew tolerated between the issuer and the verifier, on `exp`, `nbf` and `iat`. */
@@ -90,6 +92,8 @@ export function verifyJwt(
     throw new InvalidTokenError('Token audience is not accepted.');
   if (typeof claims.sub !== 'string' || !UUID.test(claims.sub))
     throw new InvalidTokenError('Token subject is not an account id.');
+  if (claims.role !== undefined && claims.role !== 'admin')
+    throw new InvalidTokenError('Token role is not known.');
   return claims as TokenClaims;
 }
 
