@@ -1,1 +1,2 @@
 export * from './users-api.js';
+export * from './inventory-api.js';

@@ -56,3 +56,25 @@ export async function stockLevels(manager: EntityManager): Promise<StockLevel[]>
     available: row.on_hand - row.reserved,
   }));
 }
+
+/** The stock row of a new product. */
+export async function insertStock(manager: EntityManager, sku: string, onHand: number) {
+  await manager.query(`INSERT INTO stock (sku, on_hand) VALUES ($1, $2)`, [sku, onHand]);
+}
+
+/** Takes the row lock of one SKU's stock and returns it; undefined when inventory lacks it. */
+export async function lockStock(
+  manager: EntityManager,
+  sku: string,
+): Promise<{ onHand: number; reserved: number } | undefined> {
+  const [row] = await manager.query<{ on_hand: number; reserved: number }[]>(
+    `SELECT on_hand, reserved FROM stock WHERE sku = $1 FOR UPDATE`,
+    [sku],
+  );
+  return row ? { onHand: row.on_hand, reserved: row.reserved } : undefined;
+}
+
+/** Sets one SKU's stock on hand (under the lock `lockStock` took). */
+export async function setOnHand(manager: EntityManager, sku: string, onHand: number) {
+  await manager.query(`UPDATE stock SET on_hand = $2 WHERE sku = $1`, [sku, onHand]);
+}

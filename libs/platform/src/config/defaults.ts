@@ -15,6 +15,7 @@ export const DEFAULT_PORTS: Record<ServiceName, number> = {
 export const DEFAULT_OPS_PORT = 9000;
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 export const DEFAULT_USERS_URL = 'http://127.0.0.1:3001';
+export const DEFAULT_INVENTORY_URL = 'http://127.0.0.1:3002';
 /** A service's own database on the local PostgreSQL. */
 export function defaultDatabaseUrl(service: ServiceName): string {
   return `postgres://postgres@127.0.0.1:5432/${service}`;

@@ -2,6 +2,31 @@ import { describe, expect, it } from '@jest/globals';
 import { loadServiceConfig, redact } from './service-config.js';
 
 describe('loadServiceConfig', () => {
+  it('seeds the development catalog by default outside production only, and takes true or false', () => {
+    expect(loadServiceConfig('inventory', {}).seedCatalog).toBe(true);
+    const production = {
+      NODE_ENV: 'production',
+      INTERNAL_TOKEN: 'x'.repeat(32),
+    };
+    expect(loadServiceConfig('inventory', production).seedCatalog).toBe(false);
+    expect(loadServiceConfig('inventory', { SEED_CATALOG: 'false' }).seedCatalog).toBe(false);
+    expect(() => loadServiceConfig('inventory', { SEED_CATALOG: 'yes' })).toThrow(
+      'SEED_CATALOG="yes" must be true or false.',
+    );
+  });
+
+  it('reads where the gateway reaches inventory, and its timeout', () => {
+    const config = loadServiceConfig('orders', {
+      INVENTORY_URL: 'http://inventory:3002',
+      INVENTORY_TIMEOUT: '500ms',
+    });
+    expect(config).toMatchObject({
+      inventoryUrl: 'http://inventory:3002',
+      inventoryTimeoutMs: 500,
+    });
+    expect(loadServiceConfig('orders', {}).inventoryUrl).toBe('http://127.0.0.1:3002');
+  });
+
   it('keeps RETRY_DELAYS as written beside the milliseconds', () => {
     const config = loadServiceConfig('inventory', { RETRY_DELAYS: ' 500ms, 60s ,1m' });
     expect(config.retryDelaysMs).toEqual([500, 60_000, 60_000]);

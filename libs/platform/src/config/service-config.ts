@@ -13,6 +13,7 @@ import {
   DEFAULT_QUEUE_TYPE,
   DEFAULT_RETRY_DELAYS,
   DEFAULT_USERS_URL,
+  DEFAULT_INVENTORY_URL,
   MAX_DELIVERY_LIMIT,
   MAX_PREFETCH,
   MIN_DELIVERY_LIMIT,
@@ -43,6 +44,14 @@ export interface ServiceConfig {
   opsPort: number;
   usersUrl: string;
   usersTimeoutMs: number;
+  /** Where the gateway reaches inventory's internal API (the admin commands). */
+  inventoryUrl: string;
+  inventoryTimeoutMs: number;
+  /**
+   * `SEED_CATALOG`: inventory adds the development catalog at boot (the SKUs it lacks), through
+   * the same code path as an admin's command. On by default outside production.
+   */
+  seedCatalog: boolean;
   smtpUrl: string | undefined;
   smtpFrom: string;
   jwtPrivateKey: string | undefined;
@@ -81,6 +90,9 @@ export const CONFIG_VARIABLES = [
   'OPS_PORT',
   'USERS_URL',
   'USERS_TIMEOUT',
+  'INVENTORY_URL',
+  'INVENTORY_TIMEOUT',
+  'SEED_CATALOG',
   'SMTP_URL',
   'SMTP_FROM',
   'JWT_PRIVATE_KEY',
@@ -221,6 +233,17 @@ export function loadServiceConfig(
     opsPort: read('OPS_PORT', String(DEFAULT_OPS_PORT), integer('OPS_PORT', 1, 65_535)),
     usersUrl: read('USERS_URL', DEFAULT_USERS_URL, url('USERS_URL', ['http:', 'https:'])),
     usersTimeoutMs: read('USERS_TIMEOUT', '3s', duration('USERS_TIMEOUT')),
+    inventoryUrl: read(
+      'INVENTORY_URL',
+      DEFAULT_INVENTORY_URL,
+      url('INVENTORY_URL', ['http:', 'https:']),
+    ),
+    inventoryTimeoutMs: read('INVENTORY_TIMEOUT', '3s', duration('INVENTORY_TIMEOUT')),
+    seedCatalog: read('SEED_CATALOG', String(!production), (value) => {
+      if (value !== 'true' && value !== 'false')
+        throw new ConfigError(`SEED_CATALOG="${value}" must be true or false.`);
+      return value === 'true';
+    }),
     smtpUrl: read('SMTP_URL', undefined, (value) =>
       value ? url('SMTP_URL', ['smtp:', 'smtps:'])(value) : undefined,
     ),

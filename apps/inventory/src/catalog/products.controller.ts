@@ -1,0 +1,82 @@
+import {
+  ACTOR_HEADER,
+  AddProductDto,
+  AdjustStockDto,
+  type AdminProductView,
+  SKU_PATTERN,
+  type StockAdjustmentView,
+  UpdateProductDto,
+} from '@app/contracts';
+import { InternalCallerGuard } from '@app/platform';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import { ProductCatalog } from './product-catalog.service.js';
+
+/** Who made a change: the admin the gateway names, or the internal caller itself. */
+const actorOf = (header: string | undefined) => header?.slice(0, 200) || 'internal';
+
+/** A SKU from the path, checked as the bodies check theirs. */
+function skuOf(sku: string): string {
+  if (!SKU_PATTERN.test(sku))
+    throw new BadRequestException('sku must be 1-64 letters, digits, - or _');
+  return sku;
+}
+
+/**
+ * Internal: the catalog's administration, which the gateway's `/admin/products` forwards
+ * (caller authentication as every internal endpoint). Errors carry `CATALOG.*` codes, answered
+ * through `CATALOG_ERROR_STATUS`.
+ */
+@Controller('internal/products')
+@UseGuards(InternalCallerGuard)
+export class ProductsController {
+  constructor(private readonly catalog: ProductCatalog) {}
+
+  @Get()
+  list(): Promise<AdminProductView[]> {
+    return this.catalog.list();
+  }
+
+  @Post()
+  add(
+    @Body() dto: AddProductDto,
+    @Headers(ACTOR_HEADER) actor: string | undefined,
+  ): Promise<AdminProductView> {
+    return this.catalog.add(dto, actorOf(actor));
+  }
+
+  @Patch(':sku')
+  update(@Param('sku') sku: string, @Body() dto: UpdateProductDto): Promise<AdminProductView> {
+    return this.catalog.update(skuOf(sku), dto);
+  }
+
+  @Post(':sku/discontinue')
+  @HttpCode(200)
+  discontinue(@Param('sku') sku: string): Promise<AdminProductView> {
+    return this.catalog.discontinue(skuOf(sku));
+  }
+
+  @Post(':sku/stock-adjustments')
+  adjust(
+    @Param('sku') sku: string,
+    @Body() dto: AdjustStockDto,
+    @Headers(ACTOR_HEADER) actor: string | undefined,
+  ): Promise<StockAdjustmentView> {
+    return this.catalog.adjustStock(skuOf(sku), dto, actorOf(actor));
+  }
+
+  @Get(':sku/stock-adjustments')
+  adjustments(@Param('sku') sku: string): Promise<StockAdjustmentView[]> {
+    return this.catalog.adjustmentsOf(skuOf(sku));
+  }
+}

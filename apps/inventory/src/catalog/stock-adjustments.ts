@@ -1,0 +1,74 @@
+import { type StockAdjustmentView } from '@app/contracts';
+import { type StockAdjustmentReason } from '@app/events';
+import { Injectable } from '@nestjs/common';
+import { type EntityManager } from 'typeorm';
+
+/** The `stock_adjustments` table (its only owner): who changed which stock, by how much, why. */
+@Injectable()
+export class StockAdjustments {
+  async record(
+    manager: EntityManager,
+    adjustment: {
+      sku: string;
+      reason: StockAdjustmentReason;
+      change: number;
+      onHand: number;
+      actor: string;
+      note?: string | undefined;
+      correlationId?: string | undefined;
+    },
+  ): Promise<StockAdjustmentView> {
+    const [row] = await manager.query<{ id: string; made_at: Date }[]>(
+      `INSERT INTO stock_adjustments (sku, reason, change, on_hand, actor, note, correlation_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, made_at`,
+      [
+        adjustment.sku,
+        adjustment.reason,
+        adjustment.change,
+        adjustment.onHand,
+        adjustment.actor,
+        adjustment.note ?? null,
+        adjustment.correlationId ?? null,
+      ],
+    );
+    return {
+      id: Number(row!.id),
+      sku: adjustment.sku,
+      reason: adjustment.reason,
+      change: adjustment.change,
+      onHand: adjustment.onHand,
+      actor: adjustment.actor,
+      note: adjustment.note ?? null,
+      madeAt: row!.made_at.toISOString(),
+    };
+  }
+
+  /** A SKU's adjustments, oldest first. */
+  async ofSku(manager: EntityManager, sku: string): Promise<StockAdjustmentView[]> {
+    const rows = await manager.query<
+      {
+        id: string;
+        reason: StockAdjustmentReason;
+        change: number;
+        on_hand: number;
+        actor: string;
+        note: string | null;
+        made_at: Date;
+      }[]
+    >(
+      `SELECT id, reason, change, on_hand, actor, note, made_at FROM stock_adjustments
+        WHERE sku = $1 ORDER BY id`,
+      [sku],
+    );
+    return rows.map((row) => ({
+      id: Number(row.id),
+      sku,
+      reason: row.reason,
+      change: row.change,
+      onHand: row.on_hand,
+      actor: row.actor,
+      note: row.note,
+      madeAt: row.made_at.toISOString(),
+    }));
+  }
+}
