@@ -2,9 +2,9 @@
 // npm start: runs the four built services as separate processes against the local RabbitMQ
 // and PostgreSQL. Shared variables go to every service; <SERVICE>_DATABASE_URL,
 // <SERVICE>_AMQP_URL, <SERVICE>_PORT and ORDERS_OPS_PORT go to that one service, and the
-// gateway's USERS_URL follows USERS_PORT unless it is set. It builds first only when a source
-// changed (--no-build skips that), and checks that the broker and the databases answer
-// before it starts anything. Without JWT keys a throwaway Ed25519 pair is generated for the
+// gateway's USERS_URL follows USERS_PORT (INVENTORY_URL, INVENTORY_PORT) unless it is set.
+// It builds first only when a source changed (--no-build skips that), and checks that the
+// broker and the databases answer before it starts anything. Without JWT keys a throwaway Ed25519 pair is generated for the
 // run. SIGINT (Ctrl-C) or SIGTERM to the pid it prints stops all four gracefully.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -43,6 +43,8 @@ function envFor(service) {
     // The launcher moved users: tell the gateway, unless it was told explicitly.
     if (!process.env.USERS_URL && process.env.USERS_PORT)
       env.USERS_URL = `http://127.0.0.1:${process.env.USERS_PORT}`;
+    if (!process.env.INVENTORY_URL && process.env.INVENTORY_PORT)
+      env.INVENTORY_URL = `http://127.0.0.1:${process.env.INVENTORY_PORT}`;
   }
   return env;
 }

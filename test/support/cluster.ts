@@ -166,6 +166,7 @@ export class Cluster extends OnTestInfrastructure {
       ports.set(service, await Promise.all(Array.from({ length: count }, () => freePort())));
     }
     shared.USERS_URL = `http://127.0.0.1:${ports.get('users')![0]}`;
+    shared.INVENTORY_URL = `http://127.0.0.1:${ports.get('inventory')![0]}`;
     const opsPorts = await Promise.all(ports.get('orders')!.map(() => freePort()));
     this.opsPort = opsPorts[0]!;
     for (const service of SERVICES) {

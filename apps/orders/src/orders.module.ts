@@ -1,10 +1,12 @@
 import { serviceModule } from '@app/service';
 import { RateLimiter, RateLimits1764500000000, type ServiceConfig } from '@app/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
+import { AdminGuard, JwtAuthGuard } from './auth/jwt-auth.guard.js';
 import { OrderWriteLimitGuard, RateLimitGuard } from './http/rate-limit.guard.js';
 import { CancelOrderController } from './cancel-order/cancel-order.controller.js';
 import { ProductsController } from './catalog/catalog.controller.js';
+import { AdminProductsController } from './admin/admin-products.controller.js';
+import { InventoryClient } from './admin/inventory.client.js';
 import { CatalogProjection } from './catalog/catalog.handler.js';
 import { CatalogProducts } from './catalog/catalog-products.js';
 import { ORDERS_MIGRATIONS } from './migrations/index.js';
@@ -39,6 +41,7 @@ export class OrdersModule {
         OrdersQueryController,
         PayOrderController,
         CancelOrderController,
+        AdminProductsController,
       ],
       providers: [
         CatalogProducts,
@@ -47,6 +50,8 @@ export class OrdersModule {
         OrderDeadlines,
         IdempotencyKeys,
         JwtAuthGuard,
+        AdminGuard,
+        InventoryClient,
         RateLimiter,
         RateLimitGuard,
         OrderWriteLimitGuard,

@@ -12,6 +12,7 @@ import {
   type ExecutionContext,
   Inject,
   Injectable,
+  ForbiddenException,
   Logger,
   UnauthorizedException,
 } from '@nestjs/common';
@@ -20,6 +21,10 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 interface AuthenticatedRequest {
   headers: Record<string, string | string[] | undefined>;
   userId?: string;
+  /** The token's email claim, when it has one. */
+  email?: string;
+  /** `admin` when the token carries the admin role claim. */
+  role?: 'admin';
 }
 
 /** Verifies the Bearer token (EdDSA only, `exp`, `iss`, `aud`); the user id is its `sub`. */
@@ -48,10 +53,13 @@ export class JwtAuthGuard implements CanActivate {
       throw new UnauthorizedException('A valid Bearer token is required.');
     }
     try {
-      request.userId = verifyJwt(match[1]!, this.key, {
+      const claims = verifyJwt(match[1]!, this.key, {
         issuer: JWT_ISSUER,
         audience: JWT_AUDIENCE,
-      }).sub;
+      });
+      request.userId = claims.sub;
+      if (typeof claims.email === 'string') request.email = claims.email;
+      if (claims.role === 'admin') request.role = 'admin';
     } catch (error) {
       const reason =
         error instanceof InvalidTokenError ? error.message : 'Token cannot be verified.';
@@ -71,5 +79,31 @@ export const CurrentUser = createParamDecorator(
     const userId = context.switchToHttp().getRequest<AuthenticatedRequest>().userId;
     if (!userId) throw new UnauthorizedException('A valid Bearer token is required.');
     return userId;
+  },
+);
+
+/**
+ * Lets only administrators through: a token with the `admin` role claim (granted with
+ * `npm run users -- grant-admin <email>`). Runs after `JwtAuthGuard`; a customer's token
+ * gets 403.
+ */
+@Injectable()
+export class AdminGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (request.role !== 'admin')
+      throw new ForbiddenException(
+        'This endpoint is for administrators; the token has no admin role (an operator grants it with npm run users -- grant-admin <email>, then sign in again).',
+      );
+    return true;
+  }
+}
+
+/** The administrator making a request, as stock records name them: `email (account id)`. */
+export const CurrentAdmin = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): string => {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (!request.userId) throw new UnauthorizedException('A valid Bearer token is required.');
+    return request.email ? `${request.email} (${request.userId})` : request.userId;
   },
 );

@@ -56,6 +56,38 @@ export class ProductBody {
   currency!: string;
 }
 
+export class AdminProductBody extends ProductBody {
+  @ApiProperty({ description: 'Bumped by every change of the product', example: 2 })
+  version!: number;
+  @ApiProperty({ description: 'No new orders once true', example: false })
+  discontinued!: boolean;
+  @ApiProperty({ example: 100 })
+  onHand!: number;
+  @ApiProperty({ description: 'Held by open orders', example: 4 })
+  reserved!: number;
+  @ApiProperty({ description: 'onHand less reserved', example: 96 })
+  available!: number;
+}
+
+export class StockAdjustmentBody {
+  @ApiProperty({ example: 7 })
+  id!: number;
+  @ApiProperty({ example: 'KEYBOARD-MX' })
+  sku!: string;
+  @ApiProperty({ enum: ['received', 'damaged', 'count-correction'], example: 'received' })
+  reason!: string;
+  @ApiProperty({ description: 'Units added (positive) or removed (negative)', example: 20 })
+  change!: number;
+  @ApiProperty({ description: 'Stock on hand after the change', example: 120 })
+  onHand!: number;
+  @ApiProperty({ description: 'Who made it', example: `ada@example.com (${USER_ID})` })
+  actor!: string;
+  @ApiProperty({ type: String, nullable: true, example: 'Delivery note 4711' })
+  note!: string | null;
+  @ApiProperty({ format: 'date-time', example: '2026-12-03T10:15:30.000Z' })
+  madeAt!: string;
+}
+
 export class OrderAcceptedBody {
   @ApiProperty({ format: 'uuid', example: ORDER_ID })
   orderId!: string;
@@ -125,6 +157,7 @@ export class OrderEventBody {
 const ERROR_MEANING: Record<number, string> = {
   400: 'The body, a parameter or a header is invalid (the message says which)',
   401: 'Missing, expired or invalid credentials (WWW-Authenticate: Bearer)',
+  403: "The token is not an administrator's",
   404: 'No such order for this user',
   409: 'Conflicts with the current state (the message says which)',
   413: 'The body is larger than 64 KiB',

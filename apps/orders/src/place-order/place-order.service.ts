@@ -110,6 +110,12 @@ export class PlaceOrderService {
         'ORDER.UNKNOWN_SKU',
         `Unknown SKU: ${unknown.join(', ')}. GET /products lists the catalog.`,
       );
+    const discontinued = skus.filter((sku) => bySku.get(sku)!.discontinued);
+    if (discontinued.length)
+      throw new OrderError(
+        'ORDER.UNKNOWN_SKU',
+        `Discontinued: ${discontinued.join(', ')}; it can no longer be ordered. GET /products lists the catalog.`,
+      );
     const currencies = new Set([...bySku.values()].map((product) => product.currency));
     if (currencies.size > 1) {
       throw new OrderError(
