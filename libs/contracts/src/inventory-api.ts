@@ -19,6 +19,10 @@ import { DISPLAY_NAME } from './users-api.js';
  * rules, validated at the gateway (400 before any call) and again by inventory.
  */
 
+/** The optional `Idempotency-Key` header: 1 to 255 visible ASCII characters. */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
 /** The header the gateway names the admin who made a change in (believed from an internal caller only). */
 export const ACTOR_HEADER = 'x-actor';
 

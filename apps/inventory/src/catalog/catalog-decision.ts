@@ -26,7 +26,8 @@ export type CatalogErrorCode =
   | 'CATALOG.DISCONTINUED'
   | 'CATALOG.NO_CHANGE'
   | 'CATALOG.BELOW_RESERVED'
-  | 'CATALOG.WRONG_SIGN';
+  | 'CATALOG.WRONG_SIGN'
+  | 'CATALOG.KEY_REUSED';
 
 export class CatalogError extends Error {
   override readonly name = 'CatalogError';
@@ -46,6 +47,7 @@ export const CATALOG_ERROR_STATUS: Record<CatalogErrorCode, number> = {
   'CATALOG.NO_CHANGE': 409,
   'CATALOG.BELOW_RESERVED': 409,
   'CATALOG.WRONG_SIGN': 422,
+  'CATALOG.KEY_REUSED': 409,
 };
 
 /** A change of name or price: the product as it becomes, at the next version. */

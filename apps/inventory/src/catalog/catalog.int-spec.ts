@@ -32,10 +32,15 @@ describe("inventory's catalog administration against RabbitMQ and PostgreSQL", (
     method: string,
     path: string,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<{ status: number; body: T }> => {
     const response = await fetch(inventory.url(`/internal/products${path}`), {
       method,
-      headers: { 'content-type': 'application/json', 'x-actor': 'ada@example.com (admin)' },
+      headers: {
+        'content-type': 'application/json',
+        'x-actor': 'ada@example.com (admin)',
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: response.status, body: (await response.json()) as T };
@@ -205,6 +210,42 @@ describe("inventory's catalog administration against RabbitMQ and PostgreSQL", (
       reserved: 6,
       change: 30,
     });
+  });
+
+  it('applies a stock adjustment once per Idempotency-Key, however often and however concurrently it is sent', async () => {
+    const product = newProduct(0);
+    await call('POST', '', product);
+    const key = { 'idempotency-key': randomUUID() };
+    const receipt = { reason: 'received', change: 7 };
+    const answers = await Promise.all(
+      [1, 2, 3].map(() =>
+        call<StockAdjustmentView>('POST', `/${product.sku}/stock-adjustments`, receipt, key),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    const again = await call<StockAdjustmentView>(
+      'POST',
+      `/${product.sku}/stock-adjustments`,
+      receipt,
+      key,
+    );
+    expect(again.body.id).toBe(answers[0]!.body.id);
+    const { body: records } = await call<StockAdjustmentView[]>(
+      'GET',
+      `/${product.sku}/stock-adjustments`,
+    );
+    expect(records).toHaveLength(1);
+    const { body: level } = await call<AdminProductView[]>('GET', '');
+    expect(level.find((p) => p.sku === product.sku)?.onHand).toBe(7);
+    const reused = await call(
+      'POST',
+      `/${product.sku}/stock-adjustments`,
+      { ...receipt, change: 8 },
+      key,
+    );
+    expect(reused.status).toBe(409);
+    expect(reused.body.message).toContain('Idempotency-Key');
   });
 
   it('answers bad input with 400 and a message, and a wrong sign with 422', async () => {

@@ -6,7 +6,13 @@ import {
   type UpdateProductDto,
 } from '@app/contracts';
 import { Outbox } from '@app/messaging';
-import { currentLogContext, SERVICE_CONFIG, type ServiceConfig, transaction } from '@app/platform';
+import {
+  currentLogContext,
+  isUniqueViolation,
+  SERVICE_CONFIG,
+  type ServiceConfig,
+  transaction,
+} from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { insertStock, lockStock, setOnHand } from '../stock/stock.repository.js';
@@ -78,12 +84,33 @@ export class ProductCatalog {
     return this.change(sku, (product) => decideDiscontinue(sku, product));
   }
 
-  /** Receives or corrects stock: recorded with its actor and reason, and `stock.adjusted`. */
-  adjustStock(sku: string, dto: AdjustStockDto, actor: string): Promise<StockAdjustmentView> {
-    return this.inTransaction(async (manager) => {
-      if (!(await this.products.exists(manager, sku))) throw unknownSku(sku);
-      return this.adjust(manager, sku, dto, actor);
-    });
+  /**
+   * Receives or corrects stock: recorded with its actor and reason, and `stock.adjusted`. With
+   * an Idempotency-Key, a retry of an adjustment that committed answers the recorded one
+   * instead of adjusting again; the key with another SKU, reason or change is refused.
+   */
+  async adjustStock(
+    sku: string,
+    dto: AdjustStockDto,
+    actor: string,
+    idempotencyKey?: string,
+  ): Promise<StockAdjustmentView> {
+    const attempt = () =>
+      this.inTransaction(async (manager) => {
+        if (idempotencyKey !== undefined) {
+          const earlier = await this.adjustments.byKey(manager, idempotencyKey);
+          if (earlier) return replayOf(earlier, sku, dto);
+        }
+        if (!(await this.products.exists(manager, sku))) throw unknownSku(sku);
+        return this.adjust(manager, sku, dto, actor, idempotencyKey);
+      });
+    try {
+      return await attempt();
+    } catch (error) {
+      // The same key, sent twice at once: the second insert met the first's row.
+      if (idempotencyKey !== undefined && isUniqueViolation(error)) return attempt();
+      throw error;
+    }
   }
 
   list(): Promise<AdminProductView[]> {
@@ -124,6 +151,7 @@ export class ProductCatalog {
     sku: string,
     dto: Pick<AdjustStockDto, 'reason' | 'change' | 'note'>,
     actor: string,
+    idempotencyKey?: string,
   ): Promise<StockAdjustmentView> {
     const stock = await lockStock(manager, sku);
     if (!stock) throw unknownSku(sku);
@@ -138,6 +166,7 @@ export class ProductCatalog {
       actor,
       note: dto.note,
       correlationId: metadata.correlationId,
+      idempotencyKey,
     });
     await this.outbox.enqueue(
       manager,
@@ -156,6 +185,16 @@ export class ProductCatalog {
   private inTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return transaction(this.dataSource, work, { timeoutMs: this.config.handlerTimeoutMs });
   }
+}
+
+/** The adjustment an Idempotency-Key recorded, when the retry asks for the same one. */
+function replayOf(earlier: StockAdjustmentView, sku: string, dto: AdjustStockDto) {
+  if (earlier.sku !== sku || earlier.reason !== dto.reason || earlier.change !== dto.change)
+    throw new CatalogError(
+      'CATALOG.KEY_REUSED',
+      'This Idempotency-Key was already used for another stock adjustment; use a new key for a new adjustment.',
+    );
+  return earlier;
 }
 
 function unknownSku(sku: string): CatalogError {

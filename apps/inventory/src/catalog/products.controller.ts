@@ -3,6 +3,8 @@ import {
   AddProductDto,
   AdjustStockDto,
   type AdminProductView,
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_KEY_PATTERN,
   SKU_PATTERN,
   type StockAdjustmentView,
   UpdateProductDto,
@@ -30,6 +32,13 @@ function skuOf(sku: string): string {
   if (!SKU_PATTERN.test(sku))
     throw new BadRequestException('sku must be 1-64 letters, digits, - or _');
   return sku;
+}
+
+/** An Idempotency-Key, checked. */
+function keyOf(key: string | undefined): string | undefined {
+  if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key))
+    throw new BadRequestException('Idempotency-Key must be 1 to 255 visible ASCII characters.');
+  return key;
 }
 
 /**
@@ -71,8 +80,9 @@ export class ProductsController {
     @Param('sku') sku: string,
     @Body() dto: AdjustStockDto,
     @Headers(ACTOR_HEADER) actor: string | undefined,
+    @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey: string | undefined,
   ): Promise<StockAdjustmentView> {
-    return this.catalog.adjustStock(skuOf(sku), dto, actorOf(actor));
+    return this.catalog.adjustStock(skuOf(sku), dto, actorOf(actor), keyOf(idempotencyKey));
   }
 
   @Get(':sku/stock-adjustments')

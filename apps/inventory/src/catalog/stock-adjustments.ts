@@ -3,6 +3,30 @@ import { type StockAdjustmentReason } from '@app/events';
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 
+interface AdjustmentRow {
+  id: string;
+  sku: string;
+  reason: StockAdjustmentReason;
+  change: number;
+  on_hand: number;
+  actor: string;
+  note: string | null;
+  made_at: Date;
+}
+
+const SELECT = `SELECT id, sku, reason, change, on_hand, actor, note, made_at FROM stock_adjustments`;
+
+const toView = (row: AdjustmentRow): StockAdjustmentView => ({
+  id: Number(row.id),
+  sku: row.sku,
+  reason: row.reason,
+  change: row.change,
+  onHand: row.on_hand,
+  actor: row.actor,
+  note: row.note,
+  madeAt: row.made_at.toISOString(),
+});
+
 /** The `stock_adjustments` table (its only owner): who changed which stock, by how much, why. */
 @Injectable()
 export class StockAdjustments {
@@ -16,11 +40,13 @@ export class StockAdjustments {
       actor: string;
       note?: string | undefined;
       correlationId?: string | undefined;
+      idempotencyKey?: string | undefined;
     },
   ): Promise<StockAdjustmentView> {
     const [row] = await manager.query<{ id: string; made_at: Date }[]>(
-      `INSERT INTO stock_adjustments (sku, reason, change, on_hand, actor, note, correlation_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, made_at`,
+      `INSERT INTO stock_adjustments
+         (sku, reason, change, on_hand, actor, note, correlation_id, idempotency_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, made_at`,
       [
         adjustment.sku,
         adjustment.reason,
@@ -29,6 +55,7 @@ export class StockAdjustments {
         adjustment.actor,
         adjustment.note ?? null,
         adjustment.correlationId ?? null,
+        adjustment.idempotencyKey ?? null,
       ],
     );
     return {
@@ -45,30 +72,17 @@ export class StockAdjustments {
 
   /** A SKU's adjustments, oldest first. */
   async ofSku(manager: EntityManager, sku: string): Promise<StockAdjustmentView[]> {
-    const rows = await manager.query<
-      {
-        id: string;
-        reason: StockAdjustmentReason;
-        change: number;
-        on_hand: number;
-        actor: string;
-        note: string | null;
-        made_at: Date;
-      }[]
-    >(
-      `SELECT id, reason, change, on_hand, actor, note, made_at FROM stock_adjustments
-        WHERE sku = $1 ORDER BY id`,
-      [sku],
-    );
-    return rows.map((row) => ({
-      id: Number(row.id),
+    const rows = await manager.query<AdjustmentRow[]>(`${SELECT} WHERE sku = $1 ORDER BY id`, [
       sku,
-      reason: row.reason,
-      change: row.change,
-      onHand: row.on_hand,
-      actor: row.actor,
-      note: row.note,
-      madeAt: row.made_at.toISOString(),
-    }));
+    ]);
+    return rows.map(toView);
+  }
+
+  /** The adjustment recorded under an Idempotency-Key, if one was. */
+  async byKey(manager: EntityManager, key: string): Promise<StockAdjustmentView | undefined> {
+    const [row] = await manager.query<AdjustmentRow[]>(`${SELECT} WHERE idempotency_key = $1`, [
+      key,
+    ]);
+    return row ? toView(row) : undefined;
   }
 }

@@ -25,6 +25,7 @@ export class ProductAdmin1797000000001 implements MigrationInterface {
         actor           text NOT NULL,
         note            text,
         correlation_id  text,
+        idempotency_key text UNIQUE,
         made_at         timestamptz NOT NULL DEFAULT now()
       )`);
     await runner.query(`CREATE INDEX stock_adjustments_by_sku ON stock_adjustments (sku, id)`);

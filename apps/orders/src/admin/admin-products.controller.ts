@@ -2,6 +2,7 @@ import {
   AddProductDto,
   AdjustStockDto,
   type AdminProductView,
+  IDEMPOTENCY_KEY_PATTERN,
   SKU_PATTERN,
   type StockAdjustmentView,
   UpdateProductDto,
@@ -17,9 +18,10 @@ import {
   Post,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminGuard, CurrentAdmin, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { AdminProductBody, ApiAnswer, ApiErrors, StockAdjustmentBody } from '../http/openapi.js';
+import { IdempotencyKey } from '../http/idempotency-key.decorator.js';
 import { InventoryClient } from './inventory.client.js';
 
 const NO_SKU: [number, string] = [404, 'No product with this SKU'];
@@ -93,6 +95,12 @@ export class AdminProductsController {
   @Post(':sku/stock-adjustments')
   @HttpCode(201)
   @ApiParam({ name: 'sku', example: 'KEYBOARD-MX' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Optional. A retry with the same key answers the adjustment already recorded instead of adjusting again',
+  })
   @ApiAnswer(
     'Receive or correct stock',
     201,
@@ -104,7 +112,7 @@ export class AdminProductsController {
     401,
     403,
     NO_SKU,
-    [409, 'Stock on hand would fall below what open orders reserve'],
+    [409, 'Stock on hand would fall below what open orders reserve, or Idempotency-Key reused'],
     413,
     [422, 'The change has the wrong sign for its reason'],
     503,
@@ -113,8 +121,17 @@ export class AdminProductsController {
     @CurrentAdmin() admin: string,
     @Param('sku') sku: string,
     @Body() dto: AdjustStockDto,
+    @IdempotencyKey() idempotencyKey?: string,
   ): Promise<StockAdjustmentView> {
-    return this.inventory.call('POST', `/${skuOf(sku)}/stock-adjustments`, admin, dto);
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey))
+      throw new BadRequestException('Idempotency-Key must be 1 to 255 visible ASCII characters.');
+    return this.inventory.call(
+      'POST',
+      `/${skuOf(sku)}/stock-adjustments`,
+      admin,
+      dto,
+      idempotencyKey,
+    );
   }
 
   @Get(':sku/stock-adjustments')

@@ -1,4 +1,4 @@
-import { ACTOR_HEADER } from '@app/contracts';
+import { ACTOR_HEADER, IDEMPOTENCY_KEY_HEADER } from '@app/contracts';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { InternalClient } from '../http/internal-client.js';
@@ -28,9 +28,11 @@ export class InventoryClient {
     path: string,
     actor: string,
     body?: unknown,
+    idempotencyKey?: string,
   ): Promise<T> {
     return this.client.call<T>(method, `/internal/products${path}`, body, {
       [ACTOR_HEADER]: actor,
+      ...(idempotencyKey !== undefined ? { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey } : {}),
     });
   }
 }

@@ -1,3 +1,4 @@
+import { IDEMPOTENCY_KEY_PATTERN } from '@app/contracts';
 import { currentLogContext, SERVICE_CONFIG, type ServiceConfig } from '@app/platform';
 import {
   BadRequestException,
@@ -17,8 +18,6 @@ import { OrderCommandService } from '../order-store/order-command.service.js';
 import { IdempotencyKeys } from './idempotency-keys.js';
 import { type PlaceOrderDto } from './place-order.dto.js';
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
 /** Prices the items from the catalog projection and places the order, idempotently per key. */
 @Injectable()
 export class PlaceOrderService {
@@ -36,7 +35,7 @@ export class PlaceOrderService {
     dto: PlaceOrderDto,
     idempotencyKey?: string,
   ): Promise<{ orderId: string; status: string }> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
       throw new BadRequestException('Idempotency-Key must be 1 to 255 visible ASCII characters.');
     }
     const requestHash = createHash('sha256')

@@ -1,6 +1,6 @@
 import { type AccountView, type RegisterAccountDto } from '@app/contracts';
 import { Outbox } from '@app/messaging';
-import { currentLogContext, transaction } from '@app/platform';
+import { currentLogContext, isUniqueViolation, transaction } from '@app/platform';
 import { ConflictException, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -41,9 +41,4 @@ export class RegisterAccountService {
     }
     return account;
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string } };
-  return (e.code ?? e.driverError?.code) === '23505';
 }

@@ -41,3 +41,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** True when `error` is PostgreSQL's unique violation (23505), raw or wrapped by TypeORM. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } } | undefined;
+  return (e?.code ?? e?.driverError?.code) === '23505';
+}
