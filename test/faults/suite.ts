@@ -16,6 +16,7 @@ import {
   terminateDatabaseConnections,
 } from './faults.js';
 import { killQueueLeaderNode, pauseNode, rollingRestart } from './cluster-faults.js';
+import { AdminDriver } from './admin-load.js';
 import { LoadDriver } from './load.js';
 import {
   brokerAlarm,
@@ -56,6 +57,9 @@ export interface SuiteOptions {
   /** Receives progress lines (default: stdout). */
   log?: (line: string) => void;
 }
+
+/** How often the administrator of the load receives stock or changes a price. */
+const ADMIN_COMMAND_EVERY_MS = 1_500;
 
 /** `npm run test:faults`: over a minute, 500+ orders, every fault. */
 export const FULL: SuiteOptions = {
@@ -179,6 +183,15 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
     const tap = await EventTap.create(cluster.vhost.url);
     const load = new LoadDriver(cluster.url('orders', ''), options.seed);
     await load.register(options.customers);
+    // An administrator receives stock and changes prices throughout (never the lamp's).
+    const admin = new AdminDriver(
+      cluster.url('orders', ''),
+      cluster.databases.users.url,
+      () => load.now(),
+      options.seed,
+      [...initialStock.keys()].filter((sku) => sku !== 'LAMP-LTD'),
+    );
+    await admin.signIn();
     const context: FaultContext = {
       cluster,
       broker,
@@ -217,6 +230,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
         ];
     const phases: Phase[] = [{ name: 'baseline', startedAt: 0, recoveryMs: 0, note: 'no fault' }];
     load.start(options.ordersPerSecond);
+    admin.start(ADMIN_COMMAND_EVERY_MS);
     log(
       `[faults] load: ${options.ordersPerSecond} orders/s from ${options.customers} customers (seed ${options.seed})`,
     );
@@ -240,6 +254,10 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
     );
     log(
       `[faults] t=${(load.now() / 1000).toFixed(1)}s stopping the load after ${load.requests.length} orders; waiting for follow-ups`,
+    );
+    await admin.stop();
+    log(
+      `[faults] admin: ${admin.receipts.length} stock receipts and ${admin.priceChanges.length} price changes accepted`,
     );
     await load.stop();
     // Settled: nothing in a queue, a consumer's hands or an outbox, no PENDING order, and every
@@ -279,6 +297,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
       phases,
       phaseOfFault: (name) => phases.findIndex((phase) => phase.name === name),
       initialStock,
+      admin,
       mails: [...cluster.smtp.mails],
     });
     const result = summarize(phases, verdict, load, faults.length);

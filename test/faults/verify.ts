@@ -3,6 +3,7 @@ import { BrokerProbe, management, queryOn, type ReceivedMail } from '@app/testin
 import { type GetMessage } from 'amqplib';
 import { type Cluster } from '../support/cluster.js';
 import { type Injected } from './faults.js';
+import { type AdminDriver } from './admin-load.js';
 import { type Item, type LoadDriver, type OrderRequest } from './load.js';
 import { type EventTap, type TappedEvent } from './tap.js';
 
@@ -202,6 +203,8 @@ export async function verify(options: {
   phases: Phase[];
   phaseOfFault: (name: string) => number;
   initialStock: Map<string, number>;
+  /** The administrator's accepted stock receipts and price changes during the load. */
+  admin: AdminDriver;
   mails: ReceivedMail[];
 }): Promise<Verdict> {
   const { cluster, load, tap, injected, phases } = options;
@@ -311,6 +314,12 @@ export async function verify(options: {
   // 2. Stock: exact against the orders' final states, never negative.
   const reservedBySku = new Map<string, number>();
   const soldBySku = new Map<string, number>();
+  // Receipts the administrator got an answer for, each applied once (section 10 checks how).
+  const receivedBySku = new Map<string, number>();
+  sumBySku(
+    options.admin.receipts.map((r) => ({ sku: r.sku, quantity: r.units })),
+    receivedBySku,
+  );
   for (const order of orders.values()) {
     if (order.status === 'CONFIRMED') sumBySku(order.items, reservedBySku);
     if (order.status === 'PAID') sumBySku(order.items, soldBySku);
@@ -319,7 +328,10 @@ export async function verify(options: {
     sku: row.sku,
     onHand: row.on_hand,
     reserved: row.reserved,
-    expectedOnHand: (options.initialStock.get(row.sku) ?? 0) - (soldBySku.get(row.sku) ?? 0),
+    expectedOnHand:
+      (options.initialStock.get(row.sku) ?? 0) +
+      (receivedBySku.get(row.sku) ?? 0) -
+      (soldBySku.get(row.sku) ?? 0),
     expectedReserved: reservedBySku.get(row.sku) ?? 0,
   }));
   for (const s of stock) {
@@ -347,11 +359,12 @@ export async function verify(options: {
     }
   }
 
-  // 4. Events: at most one of each type per order.
+  // 4. Events: at most one of each type per order (the catalog's events: section 10).
   const poisonIds = new Set(injected.poison.map((p) => p.id));
   const perSubject = new Map<string, Set<string>>();
+  const catalogEvent = (type: string) => type.startsWith('product.') || type === 'stock.adjusted';
   for (const event of tap.events.values()) {
-    if (!event.envelope || poisonIds.has(event.id) || event.type === 'product.added') continue;
+    if (!event.envelope || poisonIds.has(event.id) || catalogEvent(event.type)) continue;
     const key = `${event.type} ${event.subject}`;
     const ids = perSubject.get(key) ?? new Set<string>();
     ids.add(event.id);
@@ -462,12 +475,102 @@ export async function verify(options: {
   }
 
   // 8. HTTP: a fault may cost an answer (no connection, 503), never a 500.
-  for (const failure of load.failures.filter((f) => /: 500$/.test(f.what))) {
+  for (const failure of [...load.failures, ...options.admin.failures].filter((f) =>
+    /: 500$/.test(f.what),
+  )) {
     report(
       'violation',
       phaseAt(failure.at),
       `${failure.what} (an infrastructure fault must answer 503)`,
     );
+  }
+
+  // 10. The administrator's changes: each accepted receipt recorded once under its key, each
+  // accepted price change applied once (the version counts them), and the gateway's catalog
+  // projection at the same price and version as inventory.
+  const { admin } = options;
+  const recorded = await queryOn<{ idempotency_key: string | null; sku: string; change: number }>(
+    cluster.databases.inventory.url,
+    `SELECT idempotency_key, sku, change FROM stock_adjustments WHERE actor LIKE $1`,
+    [`${admin.actor} (%`],
+  );
+  const recordedByKey = new Map(recorded.map((row) => [row.idempotency_key, row]));
+  for (const receipt of admin.receipts) {
+    const row = recordedByKey.get(receipt.key);
+    if (!row || row.sku !== receipt.sku || row.change !== receipt.units)
+      report(
+        'lost',
+        phaseAt(receipt.at),
+        `stock receipt ${receipt.key} of ${receipt.sku} is not recorded`,
+      );
+  }
+  const acceptedKeys = new Set(admin.receipts.map((r) => r.key));
+  for (const row of recorded)
+    if (!row.idempotency_key || !acceptedKeys.has(row.idempotency_key))
+      report(
+        'duplicated',
+        0,
+        `stock adjustment of ${row.sku} recorded without an accepted request`,
+      );
+  // Each accepted command announced once: one distinct event under its correlation id.
+  const announced = new Map<string, Set<string>>();
+  for (const event of tap.events.values()) {
+    const correlationId = event.envelope?.correlationid;
+    if (!correlationId || !catalogEvent(event.type)) continue;
+    const key = `${event.type} ${correlationId}`;
+    announced.set(key, (announced.get(key) ?? new Set()).add(event.id));
+  }
+  const commands = [
+    ...admin.receipts.map((r) => ({ ...r, type: 'stock.adjusted', what: `receipt of ${r.sku}` })),
+    ...admin.priceChanges.map((c) => ({
+      ...c,
+      type: 'product.updated',
+      what: `price of ${c.sku}`,
+    })),
+  ];
+  for (const command of commands) {
+    const events = announced.get(`${command.type} ${command.correlationId}`)?.size ?? 0;
+    if (events !== 1)
+      report(
+        events ? 'duplicated' : 'lost',
+        phaseAt(command.at),
+        `${command.what} (${command.correlationId}) announced by ${events} distinct ${command.type} events`,
+      );
+  }
+  const inventoryPrices = new Map(
+    (
+      await queryOn<{ sku: string; price_cents: number; version: number }>(
+        cluster.databases.inventory.url,
+        `SELECT sku, price_cents, version FROM products`,
+      )
+    ).map((row) => [row.sku, row]),
+  );
+  const catalogPrices = new Map(
+    (
+      await queryOn<{ sku: string; price_cents: number; version: number }>(
+        cluster.databases.orders.url,
+        `SELECT sku, price_cents, version FROM catalog_products`,
+      )
+    ).map((row) => [row.sku, row]),
+  );
+  for (const sku of new Set(admin.priceChanges.map((c) => c.sku))) {
+    const changes = admin.priceChanges.filter((c) => c.sku === sku);
+    const last = changes.at(-1)!;
+    const product = inventoryPrices.get(sku);
+    const expectedVersion = 1 + changes.length;
+    if (product?.price_cents !== last.priceCents || product.version !== expectedVersion)
+      report(
+        (product?.version ?? 0) > expectedVersion ? 'duplicated' : 'lost',
+        phaseAt(last.at),
+        `${sku} in inventory: price ${product?.price_cents} version ${product?.version} (expected ${last.priceCents} at version ${expectedVersion})`,
+      );
+    const projected = catalogPrices.get(sku);
+    if (projected?.price_cents !== last.priceCents || projected.version !== expectedVersion)
+      report(
+        'lost',
+        phaseAt(last.at),
+        `${sku} in the gateway's catalog: price ${projected?.price_cents} version ${projected?.version} (expected ${last.priceCents} at version ${expectedVersion})`,
+      );
   }
 
   // 9. Drained: retry and main queues empty, outboxes sent.
