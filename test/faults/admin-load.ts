@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runUsersCommand } from '../../apps/users/src/accounts/roles-command.js';
 import { call } from '../support/http.js';
 import { prng } from '../support/prng.js';
-import { type HttpFailure } from './load.js';
+import { type HttpFailure, REQUEST_TIMEOUT_MS, retryUntilAnswered } from './load.js';
 
 /** A stock receipt the gateway accepted, under its Idempotency-Key. */
 export interface AcceptedReceipt {
@@ -23,9 +23,6 @@ export interface AcceptedPriceChange {
   priceCents: number;
   at: number;
 }
-
-const REQUEST_TIMEOUT_MS = 10_000;
-const GIVE_UP_MS = 180_000;
 
 /**
  * An administrator working during the load: every `everyMs`, a stock receipt (with an
@@ -148,22 +145,7 @@ export class AdminDriver {
     this.priceChanges.push({ correlationId, sku, priceCents, at: this.now() });
   }
 
-  private async retry<T extends { status: number }>(
-    what: string,
-    attempt: () => Promise<T>,
-  ): Promise<T> {
-    const deadline = Date.now() + GIVE_UP_MS;
-    for (;;) {
-      try {
-        const answer = await attempt();
-        if (answer.status < 500) return answer;
-        this.failures.push({ at: this.now(), what: `${what}: ${answer.status}` });
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code;
-        this.failures.push({ at: this.now(), what: `${what}: ${cause ?? (error as Error).name}` });
-      }
-      if (Date.now() > deadline) throw new Error(`${what}: no answer for ${GIVE_UP_MS} ms`);
-      await sleep(200);
-    }
+  private retry<T extends { status: number }>(what: string, attempt: () => Promise<T>): Promise<T> {
+    return retryUntilAnswered(what, attempt, this.failures, this.now);
   }
 }

@@ -44,7 +44,7 @@ export interface HttpFailure {
   what: string;
 }
 
-const REQUEST_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
 const GIVE_UP_MS = 180_000;
 
 /**
@@ -252,23 +252,32 @@ export class LoadDriver {
     return undefined;
   }
 
-  /** Repeats `attempt` while it throws (no answer) or answers 5xx, recording each failure. */
-  private async retry<T extends { status: number }>(
-    what: string,
-    attempt: () => Promise<T>,
-  ): Promise<T> {
-    const deadline = Date.now() + GIVE_UP_MS;
-    for (;;) {
-      try {
-        const answer = await attempt();
-        if (answer.status < 500) return answer;
-        this.failures.push({ at: this.now(), what: `${what}: ${answer.status}` });
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code;
-        this.failures.push({ at: this.now(), what: `${what}: ${cause ?? (error as Error).name}` });
-      }
-      if (Date.now() > deadline) throw new Error(`${what}: no answer for ${GIVE_UP_MS} ms`);
-      await sleep(200);
+  private retry<T extends { status: number }>(what: string, attempt: () => Promise<T>): Promise<T> {
+    return retryUntilAnswered(what, attempt, this.failures, () => this.now());
+  }
+}
+
+/**
+ * Repeats `attempt` while it throws (no answer) or answers 5xx, as a careful client does,
+ * recording each failure with `now()`; gives up after `GIVE_UP_MS`.
+ */
+export async function retryUntilAnswered<T extends { status: number }>(
+  what: string,
+  attempt: () => Promise<T>,
+  failures: HttpFailure[],
+  now: () => number,
+): Promise<T> {
+  const deadline = Date.now() + GIVE_UP_MS;
+  for (;;) {
+    try {
+      const answer = await attempt();
+      if (answer.status < 500) return answer;
+      failures.push({ at: now(), what: `${what}: ${answer.status}` });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      failures.push({ at: now(), what: `${what}: ${cause ?? (error as Error).name}` });
     }
+    if (Date.now() > deadline) throw new Error(`${what}: no answer for ${GIVE_UP_MS} ms`);
+    await sleep(200);
   }
 }

@@ -1,4 +1,5 @@
 import { STOCK_ADJUSTMENT_REASONS, type StockAdjustmentReason } from '@app/events';
+import { BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsIn,
@@ -28,6 +29,19 @@ export const ACTOR_HEADER = 'x-actor';
 
 export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const SKU_MESSAGE = 'sku must be 1-64 letters, digits, - or _, starting with a letter or digit';
+
+/** A SKU from a path, checked as the bodies check theirs: 400 otherwise. */
+export function parseSku(sku: string): string {
+  if (!SKU_PATTERN.test(sku)) throw new BadRequestException(SKU_MESSAGE);
+  return sku;
+}
+
+/** An optional Idempotency-Key, checked: 400 when it is not 1 to 255 visible ASCII characters. */
+export function parseIdempotencyKey(key: string | undefined): string | undefined {
+  if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key))
+    throw new BadRequestException('Idempotency-Key must be 1 to 255 visible ASCII characters.');
+  return key;
+}
 const NAME_MESSAGE = 'name must hold a visible character and no control characters or line breaks';
 /** The largest price and stock change accepted, in minor units and units. */
 export const MAX_PRICE_CENTS = 100_000_000;

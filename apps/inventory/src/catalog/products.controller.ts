@@ -4,14 +4,13 @@ import {
   AdjustStockDto,
   type AdminProductView,
   IDEMPOTENCY_KEY_HEADER,
-  IDEMPOTENCY_KEY_PATTERN,
-  SKU_PATTERN,
+  parseIdempotencyKey,
+  parseSku,
   type StockAdjustmentView,
   UpdateProductDto,
 } from '@app/contracts';
 import { InternalCallerGuard } from '@app/platform';
 import {
-  BadRequestException,
   Body,
   Controller,
   Get,
@@ -26,20 +25,6 @@ import { ProductCatalog } from './product-catalog.service.js';
 
 /** Who made a change: the admin the gateway names, or the internal caller itself. */
 const actorOf = (header: string | undefined) => header?.slice(0, 200) || 'internal';
-
-/** A SKU from the path, checked as the bodies check theirs. */
-function skuOf(sku: string): string {
-  if (!SKU_PATTERN.test(sku))
-    throw new BadRequestException('sku must be 1-64 letters, digits, - or _');
-  return sku;
-}
-
-/** An Idempotency-Key, checked. */
-function keyOf(key: string | undefined): string | undefined {
-  if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key))
-    throw new BadRequestException('Idempotency-Key must be 1 to 255 visible ASCII characters.');
-  return key;
-}
 
 /**
  * Internal: the catalog's administration, which the gateway's `/admin/products` forwards
@@ -66,13 +51,13 @@ export class ProductsController {
 
   @Patch(':sku')
   update(@Param('sku') sku: string, @Body() dto: UpdateProductDto): Promise<AdminProductView> {
-    return this.catalog.update(skuOf(sku), dto);
+    return this.catalog.update(parseSku(sku), dto);
   }
 
   @Post(':sku/discontinue')
   @HttpCode(200)
   discontinue(@Param('sku') sku: string): Promise<AdminProductView> {
-    return this.catalog.discontinue(skuOf(sku));
+    return this.catalog.discontinue(parseSku(sku));
   }
 
   @Post(':sku/stock-adjustments')
@@ -82,11 +67,16 @@ export class ProductsController {
     @Headers(ACTOR_HEADER) actor: string | undefined,
     @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey: string | undefined,
   ): Promise<StockAdjustmentView> {
-    return this.catalog.adjustStock(skuOf(sku), dto, actorOf(actor), keyOf(idempotencyKey));
+    return this.catalog.adjustStock(
+      parseSku(sku),
+      dto,
+      actorOf(actor),
+      parseIdempotencyKey(idempotencyKey),
+    );
   }
 
   @Get(':sku/stock-adjustments')
   adjustments(@Param('sku') sku: string): Promise<StockAdjustmentView[]> {
-    return this.catalog.adjustmentsOf(skuOf(sku));
+    return this.catalog.adjustmentsOf(parseSku(sku));
   }
 }

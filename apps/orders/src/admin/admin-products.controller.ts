@@ -2,22 +2,12 @@ import {
   AddProductDto,
   AdjustStockDto,
   type AdminProductView,
-  IDEMPOTENCY_KEY_PATTERN,
-  SKU_PATTERN,
+  parseIdempotencyKey,
+  parseSku,
   type StockAdjustmentView,
   UpdateProductDto,
 } from '@app/contracts';
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminGuard, CurrentAdmin, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { AdminProductBody, ApiAnswer, ApiErrors, StockAdjustmentBody } from '../http/openapi.js';
@@ -26,12 +16,8 @@ import { InventoryClient } from './inventory.client.js';
 
 const NO_SKU: [number, string] = [404, 'No product with this SKU'];
 
-/** A SKU from the path, checked as the bodies check theirs (before any call). */
-function skuOf(sku: string): string {
-  if (!SKU_PATTERN.test(sku))
-    throw new BadRequestException('sku must be 1-64 letters, digits, - or _');
-  return encodeURIComponent(sku);
-}
+/** A SKU from the path, checked before any call, as it goes into inventory's path. */
+const skuOf = (sku: string) => encodeURIComponent(parseSku(sku));
 
 /**
  * The catalog's administration, for tokens with the admin role: forwarded to inventory (which
@@ -123,14 +109,12 @@ export class AdminProductsController {
     @Body() dto: AdjustStockDto,
     @IdempotencyKey() idempotencyKey?: string,
   ): Promise<StockAdjustmentView> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey))
-      throw new BadRequestException('Idempotency-Key must be 1 to 255 visible ASCII characters.');
     return this.inventory.call(
       'POST',
       `/${skuOf(sku)}/stock-adjustments`,
       admin,
       dto,
-      idempotencyKey,
+      parseIdempotencyKey(idempotencyKey),
     );
   }
 

@@ -1,13 +1,6 @@
-import { IDEMPOTENCY_KEY_PATTERN } from '@app/contracts';
+import { parseIdempotencyKey } from '@app/contracts';
 import { currentLogContext, SERVICE_CONFIG, type ServiceConfig } from '@app/platform';
-import {
-  BadRequestException,
-  ConflictException,
-  HttpException,
-  HttpStatus,
-  Inject,
-  Injectable,
-} from '@nestjs/common';
+import { ConflictException, HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
 import { CatalogProducts } from '../catalog/catalog-products.js';
@@ -35,9 +28,7 @@ export class PlaceOrderService {
     dto: PlaceOrderDto,
     idempotencyKey?: string,
   ): Promise<{ orderId: string; status: string }> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new BadRequestException('Idempotency-Key must be 1 to 255 visible ASCII characters.');
-    }
+    parseIdempotencyKey(idempotencyKey);
     const requestHash = createHash('sha256')
       .update(JSON.stringify(dto.items.map((i) => [i.sku, i.quantity])))
       .digest('hex');
