@@ -15,6 +15,7 @@ import { ConfigError, loadServiceConfig, type ServiceConfig } from './config/ser
 import { correlationIdMiddleware, requestLogMiddleware } from './http/correlation-id.middleware.js';
 import { HttpErrorFilter } from './http/http-error.filter.js';
 import { jsonDepthMiddleware } from './http/json-depth.js';
+import { reportCrashes } from './logging/crash-log.js';
 import { createLogger, PinoNestLogger } from './logging/logger.js';
 import { collectDefaultMetrics, startOpsServer } from './metrics/metrics.js';
 import { startTracing, stopTracing } from './tracing/tracing.js';
@@ -103,6 +104,7 @@ export async function bootstrapService(
     process.stderr.write(`${JSON.stringify({ level: 'fatal', service, msg: message })}\n`);
     process.exit(78);
   }
+  reportCrashes(logger, service);
   startTracing(service);
   try {
     // The logger from the start, so boot logs are JSON too; abortOnError off, so a failed

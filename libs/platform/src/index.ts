@@ -14,6 +14,7 @@ export * from './http/http-error.filter.js';
 export * from './http/internal-caller.guard.js';
 export * from './http/json-depth.js';
 export * from './http/rate-limiter.js';
+export * from './logging/crash-log.js';
 export * from './logging/log-context.js';
 export * from './logging/logger.js';
 export * from './auth/jwt.js';
