@@ -270,3 +270,24 @@ describe("inventory's catalog administration against RabbitMQ and PostgreSQL", (
     expect(wrongSign.status).toBe(422);
   });
 });
+
+describe('inventory with SEED_CATALOG=false', () => {
+  it('starts with an empty catalog: a real shop adds its products through the admin API', async () => {
+    const fixture = await SuiteFixture.create('catalog-unseeded');
+    const inventory = await startServiceApp(
+      'inventory',
+      (config) => InventoryModule.forRoot(config),
+      {
+        AMQP_URL: fixture.vhost.url,
+        DATABASE_URL: fixture.database.url,
+        SEED_CATALOG: 'false',
+      },
+    );
+    try {
+      expect(await (await fetch(inventory.url('/internal/products'))).json()).toEqual([]);
+    } finally {
+      await inventory.close();
+      await fixture.dispose();
+    }
+  });
+});

@@ -41,7 +41,7 @@ export async function seedCatalog(catalog: ProductCatalog): Promise<string[]> {
   return added;
 }
 
-/** With `SEED_CATALOG` (on by default outside production), seeds the catalog at boot. */
+/** With `SEED_CATALOG` (on unless set to false), seeds the catalog at boot. */
 @Injectable()
 export class CatalogSeeder implements OnApplicationBootstrap {
   constructor(

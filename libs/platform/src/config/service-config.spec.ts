@@ -2,13 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { loadServiceConfig, redact } from './service-config.js';
 
 describe('loadServiceConfig', () => {
-  it('seeds the development catalog by default outside production only, and takes true or false', () => {
+  it('seeds the demo catalog unless SEED_CATALOG is false, and takes true or false only', () => {
     expect(loadServiceConfig('inventory', {}).seedCatalog).toBe(true);
-    const production = {
-      NODE_ENV: 'production',
-      INTERNAL_TOKEN: 'x'.repeat(32),
-    };
-    expect(loadServiceConfig('inventory', production).seedCatalog).toBe(false);
     expect(loadServiceConfig('inventory', { SEED_CATALOG: 'false' }).seedCatalog).toBe(false);
     expect(() => loadServiceConfig('inventory', { SEED_CATALOG: 'yes' })).toThrow(
       'SEED_CATALOG="yes" must be true or false.',

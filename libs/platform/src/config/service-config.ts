@@ -48,8 +48,9 @@ export interface ServiceConfig {
   inventoryUrl: string;
   inventoryTimeoutMs: number;
   /**
-   * `SEED_CATALOG`: inventory adds the development catalog at boot (the SKUs it lacks), through
-   * the same code path as an admin's command. On by default outside production.
+   * `SEED_CATALOG`: inventory adds the demo catalog at boot (the SKUs it lacks), through the
+   * same code path as an admin's command. On by default, as the seed migration it replaces
+   * was; a real shop sets it to false and adds its products through the admin API.
    */
   seedCatalog: boolean;
   smtpUrl: string | undefined;
@@ -239,7 +240,7 @@ export function loadServiceConfig(
       url('INVENTORY_URL', ['http:', 'https:']),
     ),
     inventoryTimeoutMs: read('INVENTORY_TIMEOUT', '3s', duration('INVENTORY_TIMEOUT')),
-    seedCatalog: read('SEED_CATALOG', String(!production), (value) => {
+    seedCatalog: read('SEED_CATALOG', 'true', (value) => {
       if (value !== 'true' && value !== 'false')
         throw new ConfigError(`SEED_CATALOG="${value}" must be true or false.`);
       return value === 'true';
