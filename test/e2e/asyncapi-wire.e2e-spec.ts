@@ -10,6 +10,7 @@ import pg from 'pg';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from '../support/build.js';
+import { runUsersCommand } from '../../apps/users/src/accounts/roles-command.js';
 import { call, System } from './system.js';
 
 interface Captured {
@@ -109,6 +110,33 @@ describe('libs/events/asyncapi.yaml describes the wire', () => {
       await waitFor('CONFIRMED', async () => (await statusOf(cancelled)) === 'CONFIRMED');
       await call(gateway(`/orders/${cancelled}/cancel`), { token, method: 'POST' });
       await order(11, 'LAMP-LTD'); // more than its 10 units: reservation fails, order rejected
+      // The catalog's administration: the same user, made an admin, adds a product with stock
+      // (product.added, stock.adjusted), reprices it (product.updated), discontinues it.
+      const granted = await runUsersCommand(
+        ['grant-admin', email],
+        { DATABASE_URL: system.databases.users.url },
+        () => undefined,
+      );
+      if (granted !== 0) throw new Error(`grant-admin exited ${granted}`);
+      const admin = (
+        (await call(gateway('/auth/token'), { body: { email, password: 'correct horse' } }))
+          .body as { accessToken: string }
+      ).accessToken;
+      const sku = `WIRE-${randomUUID().slice(0, 8)}`;
+      const commands = [
+        await call(gateway('/admin/products'), {
+          token: admin,
+          body: { sku, name: 'Wire desk', priceCents: 1_000, currency: 'EUR', initialStock: 3 },
+        }),
+        await call(gateway(`/admin/products/${sku}`), {
+          method: 'PATCH',
+          token: admin,
+          body: { priceCents: 1_200 },
+        }),
+        await call(gateway(`/admin/products/${sku}/discontinue`), { method: 'POST', token: admin }),
+      ];
+      if (commands.some((answer) => answer.status >= 300))
+        throw new Error(`an admin command failed: ${commands.map((a) => a.status).join(', ')}`);
 
       const live = EVENT_TYPES.filter((type) => type !== 'product.added');
       await waitFor('every event type on the wire', () =>

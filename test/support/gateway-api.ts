@@ -1712,7 +1712,10 @@ export interface operations {
     AdminProductsController_adjust: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optional. A retry with the same key answers the adjustment already recorded instead of adjusting again */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 sku: string;
             };
@@ -1769,7 +1772,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Stock on hand would fall below what open orders reserve */
+            /** @description Stock on hand would fall below what open orders reserve, or Idempotency-Key reused */
             409: {
                 headers: {
                     [name: string]: unknown;
