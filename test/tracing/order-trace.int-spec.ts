@@ -22,7 +22,7 @@ import { ORDER_ERROR_STATUS } from '../../apps/orders/src/http/order-error-statu
 import { OrdersModule } from '../../apps/orders/src/orders.module.js';
 
 const exporter = new InMemorySpanExporter();
-startTracing('trace-test', [new SimpleSpanProcessor({ exporter })]);
+await startTracing('trace-test', [new SimpleSpanProcessor({ exporter })]);
 
 const parentOf = (span: ReadableSpan) =>
   (span as ReadableSpan & { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;

@@ -105,7 +105,7 @@ export async function bootstrapService(
     process.exit(78);
   }
   reportCrashes(logger, service);
-  startTracing(service);
+  await startTracing(service);
   try {
     // The logger from the start, so boot logs are JSON too; abortOnError off, so a failed
     // boot ends in the catch below (one fatal line) instead of Nest's own exit.

@@ -11,9 +11,7 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { type SpanProcessor, type TracerProvider } from '@opentelemetry/sdk-trace';
 
 const TRACER = 'commerce';
 let propagationReady = false;
@@ -30,20 +28,26 @@ export function enableTracePropagation(): void {
 /**
  * Starts tracing for a service: spans exported over OTLP/HTTP when
  * `OTEL_EXPORTER_OTLP_ENDPOINT` is set, off otherwise (the `traceparent` is still carried).
+ * The SDK, the exporter and their dependencies are loaded only then: without an exporter a
+ * service does not hold them in memory.
  */
-export function startTracing(service: string, processors?: SpanProcessor[]): void {
+export async function startTracing(service: string, processors?: SpanProcessor[]): Promise<void> {
   enableTracePropagation();
   const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  const spanProcessors =
-    processors ??
-    (endpoint
-      ? [
-          new BatchSpanProcessor({
-            exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }),
-          }),
-        ]
-      : []);
-  if (!spanProcessors.length || provider) return;
+  if (provider || (!processors?.length && !endpoint)) return;
+  const [{ BatchSpanProcessor, TracerProvider }, { resourceFromAttributes }] = await Promise.all([
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/resources'),
+  ]);
+  let spanProcessors = processors;
+  if (!spanProcessors?.length) {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    spanProcessors = [
+      new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter({ url: `${endpoint!.replace(/\/$/, '')}/v1/traces` }),
+      }),
+    ];
+  }
   provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': service }),
     spanProcessors,
