@@ -4,7 +4,6 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runUsersCommand } from '../../apps/users/src/accounts/roles-command.js';
 import { call, System } from './system.js';
 
 interface Order {
@@ -51,12 +50,14 @@ describe('Running the shop: an admin manages the catalog and stock end to end', 
 
   it('an admin adds a product and receives stock; a customer buys it; a new price applies to the next order only', async () => {
     const adminEmail = await signUp('Grace');
-    const granted = await runUsersCommand(
-      ['grant-admin', adminEmail, '--operator', 'e2e'],
-      { DATABASE_URL: system.databases.users.url },
-      () => undefined,
+    // As an operator does: the npm script, against the users database.
+    const root = join(import.meta.dirname, '..', '..');
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      ['run', '--silent', 'users', '--', 'grant-admin', adminEmail, '--operator', 'e2e'],
+      { cwd: root, env: { ...process.env, DATABASE_URL: system.databases.users.url } },
     );
-    expect(granted).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ role: 'admin', changed: true, operator: 'e2e' });
     const admin = await tokenOf(adminEmail);
     const customer = await tokenOf(await signUp('Ada'));
     const sku = `DESK-${randomUUID().slice(0, 8)}`;
@@ -162,11 +163,10 @@ describe('Running the shop: an admin manages the catalog and stock end to end', 
 
   it('seeds through the admin API: npm run seed finds the development catalog in place', async () => {
     const root = join(import.meta.dirname, '..', '..');
-    const { stdout } = await promisify(execFile)(
-      join(root, 'node_modules', '.bin', 'tsx'),
-      [join(root, 'tools', 'seed-catalog.ts')],
-      { cwd: root, env: { ...process.env, INVENTORY_URL: system.url('inventory', '') } },
-    );
+    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'seed'], {
+      cwd: root,
+      env: { ...process.env, INVENTORY_URL: system.url('inventory', '') },
+    });
     expect(stdout.trim().split('\n')).toEqual([
       'KEYBOARD-MX is there already',
       'MOUSE-WL is there already',

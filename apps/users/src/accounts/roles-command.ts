@@ -5,7 +5,12 @@
  * `role-changes` lists that audit. The account's next token carries the change: one already
  * issued keeps its role until it expires (`JWT_TTL`).
  */
-import { dataSourceOptions, loadServiceConfig, transaction } from '@app/platform';
+import {
+  DatabaseOpenError,
+  dataSourceOptions,
+  loadServiceConfig,
+  transaction,
+} from '@app/platform';
 import { userInfo } from 'node:os';
 import { DataSource } from 'typeorm';
 import { Accounts, type Role } from './accounts.js';
@@ -30,9 +35,16 @@ export async function runUsersCommand(
     ...env,
     DATABASE_URL: env.USERS_DATABASE_URL ?? env.DATABASE_URL,
   });
-  const dataSource = await new DataSource(
-    dataSourceOptions(config.databaseUrl, [], 'users-cli'),
-  ).initialize();
+  let dataSource: DataSource;
+  try {
+    dataSource = await new DataSource(
+      dataSourceOptions(config.databaseUrl, [], 'users-cli'),
+    ).initialize();
+  } catch (error) {
+    // Names the database (password hidden) and what to check.
+    out(new DatabaseOpenError(config.databaseUrl, 'connect', error).message);
+    return 1;
+  }
   const accounts = new Accounts();
   try {
     if (command === 'role-changes') {

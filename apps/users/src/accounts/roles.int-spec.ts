@@ -75,11 +75,20 @@ describe('granting and revoking the admin role (npm run users) against PostgreSQ
     ]);
   });
 
-  it('says so when no account has the email, and shows its usage for a bad command', async () => {
+  it('says so when no account has the email or the database cannot be opened, and shows its usage for a bad command', async () => {
+    const lines: string[] = [];
     const missing = await run('grant-admin', 'nobody@example.com');
     expect(missing.code).toBe(1);
     expect(missing.lines[0]).toContain('register it first');
     expect((await run('make-admin')).code).toBe(2);
     expect((await run('grant-admin')).lines[0]).toContain('usage');
+    const unreachable = await runUsersCommand(
+      ['grant-admin', 'ada@example.com'],
+      { DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:5432/no_such_database' },
+      (line) => lines.push(line),
+    );
+    expect(unreachable).toBe(1);
+    expect(lines.at(-1)).toContain('no_such_database');
+    expect(lines.at(-1)).not.toContain('secret');
   });
 });
