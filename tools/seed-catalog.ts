@@ -2,12 +2,13 @@
 // admin's command: product.added and stock.adjusted through the outbox). Products that exist are
 // left alone. INVENTORY_URL (default http://127.0.0.1:3002) and INTERNAL_TOKEN as the services use.
 import { ACTOR_HEADER } from '@app/contracts';
-import { DEFAULT_INVENTORY_URL } from '@app/platform';
+import { internalAuthorization, loadServiceConfig } from '@app/platform';
 import { SEED_ACTOR, SEED_PRODUCTS } from '../apps/inventory/src/catalog/seed-catalog.js';
 
 async function main(): Promise<number> {
-  const base = process.env.INVENTORY_URL ?? DEFAULT_INVENTORY_URL;
-  const token = process.env.INTERNAL_TOKEN?.split(',')[0]?.trim();
+  // INVENTORY_URL, INVENTORY_TIMEOUT and INTERNAL_TOKEN read and checked as the services do.
+  const config = loadServiceConfig('inventory');
+  const base = config.inventoryUrl;
   let failed = 0;
   for (const product of SEED_PRODUCTS) {
     let answer: Response;
@@ -17,10 +18,10 @@ async function main(): Promise<number> {
         headers: {
           'content-type': 'application/json',
           [ACTOR_HEADER]: SEED_ACTOR,
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...internalAuthorization(config),
         },
         body: JSON.stringify(product),
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.timeout(config.inventoryTimeoutMs),
       });
     } catch (error) {
       process.stderr.write(

@@ -128,6 +128,11 @@ describe("inventory's catalog administration against RabbitMQ and PostgreSQL", (
     });
     expect((await call('PATCH', `/${product.sku}`, { priceCents: 39_900 })).status).toBe(409);
     expect((await call('PATCH', '/NO-SUCH-SKU', { priceCents: 1 })).status).toBe(404);
+    expect(
+      (await call('POST', '/NO-SUCH-SKU/stock-adjustments', { reason: 'received', change: 1 }))
+        .status,
+    ).toBe(404);
+    expect((await call('GET', '/NO-SUCH-SKU/stock-adjustments')).status).toBe(404);
   });
 
   it('discontinues a product once; a discontinued product cannot be changed', async () => {

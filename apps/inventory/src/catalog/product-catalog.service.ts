@@ -101,7 +101,7 @@ export class ProductCatalog {
           const earlier = await this.adjustments.byKey(manager, idempotencyKey);
           if (earlier) return replayOf(earlier, sku, dto);
         }
-        if (!(await this.products.exists(manager, sku))) throw unknownSku(sku);
+        // An unknown SKU has no stock row: `adjust` finds none to lock and says so.
         return this.adjust(manager, sku, dto, actor, idempotencyKey);
       });
     try {

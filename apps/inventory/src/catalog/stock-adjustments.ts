@@ -14,7 +14,8 @@ interface AdjustmentRow {
   made_at: Date;
 }
 
-const SELECT = `SELECT id, sku, reason, change, on_hand, actor, note, made_at FROM stock_adjustments`;
+const COLUMNS = 'id, sku, reason, change, on_hand, actor, note, made_at';
+const SELECT = `SELECT ${COLUMNS} FROM stock_adjustments`;
 
 const toView = (row: AdjustmentRow): StockAdjustmentView => ({
   id: Number(row.id),
@@ -43,10 +44,10 @@ export class StockAdjustments {
       idempotencyKey?: string | undefined;
     },
   ): Promise<StockAdjustmentView> {
-    const [row] = await manager.query<{ id: string; made_at: Date }[]>(
+    const [row] = await manager.query<AdjustmentRow[]>(
       `INSERT INTO stock_adjustments
          (sku, reason, change, on_hand, actor, note, correlation_id, idempotency_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, made_at`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
       [
         adjustment.sku,
         adjustment.reason,
@@ -58,16 +59,7 @@ export class StockAdjustments {
         adjustment.idempotencyKey ?? null,
       ],
     );
-    return {
-      id: Number(row!.id),
-      sku: adjustment.sku,
-      reason: adjustment.reason,
-      change: adjustment.change,
-      onHand: adjustment.onHand,
-      actor: adjustment.actor,
-      note: adjustment.note ?? null,
-      madeAt: row!.made_at.toISOString(),
-    };
+    return toView(row!);
   }
 
   /** A SKU's adjustments, oldest first. */

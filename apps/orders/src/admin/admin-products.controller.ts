@@ -16,9 +16,6 @@ import { InventoryClient } from './inventory.client.js';
 
 const NO_SKU: [number, string] = [404, 'No product with this SKU'];
 
-/** A SKU from the path, checked before any call, as it goes into inventory's path. */
-const skuOf = (sku: string) => encodeURIComponent(parseSku(sku));
-
 /**
  * The catalog's administration, for tokens with the admin role: forwarded to inventory (which
  * owns products and stock) over internal HTTP. Inventory announces each change with its events;
@@ -61,7 +58,7 @@ export class AdminProductsController {
     @Param('sku') sku: string,
     @Body() dto: UpdateProductDto,
   ): Promise<AdminProductView> {
-    return this.inventory.call('PATCH', `/${skuOf(sku)}`, admin, dto);
+    return this.inventory.call('PATCH', `/${parseSku(sku)}`, admin, dto);
   }
 
   @Post(':sku/discontinue')
@@ -75,7 +72,7 @@ export class AdminProductsController {
   )
   @ApiErrors(400, 401, 403, NO_SKU, [409, 'Discontinued already'], 503)
   discontinue(@CurrentAdmin() admin: string, @Param('sku') sku: string): Promise<AdminProductView> {
-    return this.inventory.call('POST', `/${skuOf(sku)}/discontinue`, admin);
+    return this.inventory.call('POST', `/${parseSku(sku)}/discontinue`, admin);
   }
 
   @Post(':sku/stock-adjustments')
@@ -111,7 +108,7 @@ export class AdminProductsController {
   ): Promise<StockAdjustmentView> {
     return this.inventory.call(
       'POST',
-      `/${skuOf(sku)}/stock-adjustments`,
+      `/${parseSku(sku)}/stock-adjustments`,
       admin,
       dto,
       parseIdempotencyKey(idempotencyKey),
@@ -126,6 +123,6 @@ export class AdminProductsController {
     @CurrentAdmin() admin: string,
     @Param('sku') sku: string,
   ): Promise<StockAdjustmentView[]> {
-    return this.inventory.call('GET', `/${skuOf(sku)}/stock-adjustments`, admin);
+    return this.inventory.call('GET', `/${parseSku(sku)}/stock-adjustments`, admin);
   }
 }
