@@ -25,7 +25,9 @@ export async function runUsersCommand(
 ): Promise<number> {
   const [command, email] = args;
   const operatorAt = args.indexOf('--operator');
-  const operator = (operatorAt >= 0 ? args[operatorAt + 1] : undefined) ?? userInfo().username;
+  // An empty --operator (`--operator "$USER"` where USER is unset) names no one: the login does.
+  const operator =
+    (operatorAt >= 0 ? args[operatorAt + 1]?.trim() : undefined) || userInfo().username;
   const roles: Record<string, Role> = { 'grant-admin': 'admin', 'revoke-admin': 'customer' };
   if (command !== 'role-changes' && (!command || !(command in roles) || !email)) {
     out(USAGE);

@@ -2,6 +2,7 @@ import { generateJwtKeyPair, JWT_AUDIENCE, JWT_ISSUER, verifyJwt } from '@app/pl
 import { type RunningServiceApp, startServiceApp, SuiteFixture } from '@app/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { UsersModule } from '../users.module.js';
 import { runUsersCommand } from './roles-command.js';
 
@@ -73,6 +74,13 @@ describe('granting and revoking the admin role (npm run users) against PostgreSQ
       ['grant', 'grace'],
       ['revoke', 'linus'],
     ]);
+
+    // `--operator "$USER"` with USER unset: the login running the command is recorded.
+    expect(JSON.parse((await run('grant-admin', email, '--operator', '')).lines[0]!)).toMatchObject(
+      {
+        operator: userInfo().username,
+      },
+    );
   });
 
   it('says so when no account has the email or the database cannot be opened, and shows its usage for a bad command', async () => {
