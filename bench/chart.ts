@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { median } from './lib/process-stats.js';
 import { readResults, root } from './lib/report.js';
-import { type StepResult } from './e2e.bench.js';
+import { cpuMsPerOrder, type StepResult } from './e2e.bench.js';
 
 interface Series {
   name: string;
@@ -114,7 +114,7 @@ interface TransportResult {
 
 export function writeChart(): string {
   const transport = readResults<{ results: TransportResult[] }>('transport');
-  const e2e = readResults<{ steps: StepResult[] }>('e2e');
+  const e2e = readResults<{ steps: StepResult[]; peer?: { steps: StepResult[] } }>('e2e');
   const panels: string[] = [];
   if (transport) {
     const quorum = transport.results.filter((r) => r.queueType === 'quorum');
@@ -136,24 +136,30 @@ export function writeChart(): string {
     );
   }
   if (e2e) {
-    const steps = e2e.steps;
+    // Ours and the peer (bench/peers/shop) side by side: solid ours, dashed the peer.
+    const systems = [
+      { name: 'ours', steps: e2e.steps, dashed: false },
+      ...(e2e.peer ? [{ name: 'peer', steps: e2e.peer.steps, dashed: true }] : []),
+    ];
+    const rates = [...new Set(systems.flatMap((x) => x.steps.map((s) => s.offered)))];
     panels.push(
       panel(
         W,
         'End to end: throughput',
         'offered orders/s',
-        'orders/s',
+        'CONFIRMED orders/s',
         [
-          {
-            name: 'CONFIRMED/s',
+          ...systems.map((x) => ({
+            name: `${x.name}: CONFIRMED/s`,
             color: COLORS[0]!,
-            points: steps.map((s) => [s.offered, s.confirmedPerSecond]),
-          },
+            dashed: x.dashed,
+            points: x.steps.map((s) => [s.offered, s.confirmedPerSecond] as [number, number]),
+          })),
           {
             name: 'offered (ideal)',
             color: '#999',
             dashed: true,
-            points: steps.map((s) => [s.offered, s.offered]),
+            points: rates.map((rate) => [rate, rate] as [number, number]),
           },
         ],
         false,
@@ -162,34 +168,39 @@ export function writeChart(): string {
     panels.push(
       panel(
         2 * W,
-        'End to end: latency',
+        'End to end: p99 latency',
         'offered orders/s',
         'ms (log)',
-        [
+        systems.flatMap((x) => [
           {
-            name: 'placed -> CONFIRMED p99',
+            name: `${x.name}: placed -> CONFIRMED p99`,
             color: COLORS[1]!,
-            points: steps.map((s) => [s.offered, s.confirmP99]),
+            dashed: x.dashed,
+            points: x.steps.map((s) => [s.offered, s.confirmP99] as [number, number]),
           },
           {
-            name: 'placed -> CONFIRMED p50',
-            color: COLORS[1]!,
-            dashed: true,
-            points: steps.map((s) => [s.offered, s.confirmP50]),
-          },
-          {
-            name: 'POST /orders p99',
+            name: `${x.name}: POST /orders p99`,
             color: COLORS[2]!,
-            points: steps.map((s) => [s.offered, s.httpP99]),
+            dashed: x.dashed,
+            points: x.steps.map((s) => [s.offered, s.httpP99] as [number, number]),
           },
-          {
-            name: 'POST /orders p50',
-            color: COLORS[2]!,
-            dashed: true,
-            points: steps.map((s) => [s.offered, s.httpP50]),
-          },
-        ],
+        ]),
         true,
+      ),
+    );
+    panels.push(
+      panel(
+        3 * W,
+        'End to end: CPU per order',
+        'offered orders/s',
+        'ms of CPU, all processes',
+        systems.map((x) => ({
+          name: `${x.name}: CPU ms per order`,
+          color: COLORS[4]!,
+          dashed: x.dashed,
+          points: x.steps.map((s) => [s.offered, cpuMsPerOrder(s)] as [number, number]),
+        })),
+        false,
       ),
     );
   }

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from '../test/support/cluster.js';
 import { call } from '../test/support/http.js';
 import { type Calibration, calibrate, idealOrder, ORDER_OPERATIONS } from './lib/calibrate.js';
+import { PeerShop } from './lib/peer-shop.js';
 import { median, percentile, pidsNamed, ProcessSampler } from './lib/process-stats.js';
 import { machine, markdownTable, updateDocSection, writeResults } from './lib/report.js';
 
@@ -58,6 +59,23 @@ export interface StepResult {
   };
 }
 
+/**
+ * What the loader drives and measures: ours (the four services of `Cluster`) or the peer
+ * (bench/peers/shop). Orders placed and confirmed are read from its orders database.
+ */
+interface System {
+  label: string;
+  /** The gateway's HTTP port. */
+  port: number;
+  databases: Record<string, { name: string; url: string }>;
+  vhost: string;
+  processes: { service: string; pid?: number }[];
+  /** One row `{n}`: the orders not yet out of PENDING. */
+  pendingSql: string;
+  /** Rows `{placed, confirmed}` of the orders whose ids are $1. */
+  timingsSql: string;
+}
+
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 /** One POST /orders over a keep-alive connection: status and milliseconds. */
@@ -102,10 +120,10 @@ function postOrder(
   });
 }
 
-async function commitsByDatabase(cluster: Cluster): Promise<Record<string, number>> {
+async function commitsByDatabase(cluster: System): Promise<Record<string, number>> {
   const names = Object.fromEntries(Object.entries(cluster.databases).map(([s, d]) => [d.name, s]));
   const rows = await queryOn<{ datname: string; xact_commit: string }>(
-    cluster.databases.orders.url,
+    cluster.databases.orders!.url,
     `SELECT datname, xact_commit FROM pg_stat_database WHERE datname = ANY($1)`,
     [Object.keys(names)],
   );
@@ -124,7 +142,7 @@ async function statementStatsAvailable(): Promise<boolean> {
 }
 
 async function statementsPerOrder(
-  cluster: Cluster,
+  cluster: System,
   orders: number,
 ): Promise<NonNullable<StepResult['statements']>> {
   const names = Object.fromEntries(Object.entries(cluster.databases).map(([s, d]) => [d.name, s]));
@@ -160,7 +178,7 @@ async function statementsPerOrder(
  * after this call (after a step, so the counts include its last statements).
  */
 async function roundTripsByService(
-  cluster: Cluster,
+  cluster: System,
   settle = false,
 ): Promise<Record<string, number>> {
   const fileOf = (pid: number | undefined) =>
@@ -194,10 +212,10 @@ async function roundTripsByService(
   return counts;
 }
 
-async function brokerCounts(cluster: Cluster): Promise<{ published: number; delivered: number }> {
+async function brokerCounts(cluster: System): Promise<{ published: number; delivered: number }> {
   const vhost = await management<{ message_stats?: { publish?: number; deliver_get?: number } }>(
     'GET',
-    `/vhosts/${encodeURIComponent(cluster.vhost.name)}`,
+    `/vhosts/${encodeURIComponent(cluster.vhost)}`,
   );
   return {
     published: vhost.message_stats?.publish ?? 0,
@@ -206,13 +224,13 @@ async function brokerCounts(cluster: Cluster): Promise<{ published: number; deli
 }
 
 async function runStep(
-  cluster: Cluster,
+  cluster: System,
   tokens: string[],
   rate: number,
   sampler: ProcessSampler,
   countStatements: boolean,
 ): Promise<StepResult> {
-  const port = cluster.of('orders')[0]!.port;
+  const port = cluster.port;
   const total = Math.round(rate * (STEP_SECONDS + WARMUP_SECONDS));
   const warmup = Math.round(rate * WARMUP_SECONDS);
   const results: Promise<{ status: number; ms: number; orderId?: string; measured: boolean }>[] =
@@ -245,10 +263,7 @@ async function runStep(
   // Let the pipeline finish what the step started, then read when each order was confirmed.
   let backlog = 0;
   for (let waited = 0; waited < 10_000; waited += 250) {
-    const [row] = await queryOn<{ n: number }>(
-      cluster.databases.orders.url,
-      `SELECT count(*)::int AS n FROM orders_view WHERE status = 'PENDING'`,
-    );
+    const [row] = await queryOn<{ n: number }>(cluster.databases.orders!.url, cluster.pendingSql);
     backlog = row!.n;
     if (!backlog) break;
     await sleep(250);
@@ -261,10 +276,8 @@ async function runStep(
   const roundTripsAfter = await roundTripsByService(cluster, true);
   const brokerAfter = await brokerCounts(cluster);
   const timings = await queryOn<{ placed: Date; confirmed: Date | null }>(
-    cluster.databases.orders.url,
-    `SELECT min(occurred_at) FILTER (WHERE type = 'order.placed') AS placed,
-            min(occurred_at) FILTER (WHERE type = 'order.confirmed') AS confirmed
-       FROM order_events WHERE stream_id = ANY($1::uuid[]) GROUP BY stream_id`,
+    cluster.databases.orders!.url,
+    cluster.timingsSql,
     [measuredIds],
   );
   const confirmLatencies = timings
@@ -324,11 +337,82 @@ async function runStep(
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-export async function runE2eBench(): Promise<{
+/** CPU of every process (services, RabbitMQ, PostgreSQL) per offered order, in ms. */
+export function cpuMsPerOrder(step: StepResult): number {
+  const percent = Object.values(step.processes).reduce((sum, p) => sum + p.cpuPercent, 0);
+  return round((percent * 10) / step.offered);
+}
+
+export interface SystemResult {
   steps: StepResult[];
   highestSustained: number;
-  calibration: Calibration;
-}> {
+}
+
+/** Customers registered through the gateway, then each one's token. */
+async function customers(system: System): Promise<string[]> {
+  const base = `http://127.0.0.1:${system.port}`;
+  const tokens: string[] = [];
+  for (let i = 0; i < CUSTOMERS; i++) {
+    const email = `bench${i}.${system.vhost}@example.test`;
+    const password = `bench-password-${i}`;
+    const registered = await call(`${base}/users`, {
+      body: { email, name: `Bench ${i}`, password },
+    });
+    if (registered.status !== 201)
+      throw new Error(`${system.label}: POST /users answered ${registered.status}`);
+    const token = await call(`${base}/auth/token`, { body: { email, password } });
+    tokens.push((token.body as { accessToken: string }).accessToken);
+  }
+  return tokens;
+}
+
+/**
+ * The fixed rates, then up until a step is not sustained, then the gap halved, then a third of
+ * the highest sustained rate (where the latency targets hold).
+ */
+async function runSystem(system: System): Promise<SystemResult> {
+  const tokens = await customers(system);
+  const groups: Record<string, () => number[]> = {};
+  for (const p of system.processes) groups[p.service] = () => (p.pid ? [p.pid] : []);
+  groups.rabbitmq = () => pidsNamed('beam.smp');
+  groups.postgres = () => pidsNamed('postgres');
+  const sampler = new ProcessSampler(groups);
+  const steps: StepResult[] = [];
+  const countStatements = await statementStatsAvailable();
+  const step = async (rate: number) => {
+    const result = await runStep(system, tokens, rate, sampler, countStatements);
+    steps.push(result);
+    console.log(
+      `[e2e] ${system.label} ${result.offered}/s: http p50 ${result.httpP50} p99 ${result.httpP99} ms; confirmed ${result.confirmedPerSecond}/s, placed->CONFIRMED p50 ${result.confirmP50} p99 ${result.confirmP99} ms; backlog ${result.backlog}; ${result.sustained ? 'sustained' : 'NOT sustained'}`,
+    );
+  };
+  for (const rate of FIXED_RATES) await step(rate);
+  let rate = FIXED_RATES.at(-1)!;
+  while (CLIMB && steps.at(-1)!.sustained && rate < 2_000) {
+    rate += rate >= 300 ? 100 : 50;
+    await step(rate);
+  }
+  // Halve the gap between the highest sustained and the lowest unsustained rate, down to 25
+  // orders/s: a rate the fixed steps skipped may still be sustained.
+  const highest = () => Math.max(0, ...steps.filter((s) => s.sustained).map((s) => s.offered));
+  while (CLIMB) {
+    const low = highest();
+    const high = Math.min(
+      ...steps.filter((s) => !s.sustained && s.offered > low).map((s) => s.offered),
+    );
+    const middle = Math.round((low + high) / 2 / 25) * 25;
+    if (!Number.isFinite(high) || middle <= low || middle >= high) break;
+    await step(middle);
+  }
+  const third = Math.max(25, Math.round(highest() / 3 / 25) * 25);
+  if (CLIMB && !steps.some((s) => s.offered === third)) await step(third);
+  steps.sort((a, b) => a.offered - b.offered);
+  return { steps, highestSustained: highest() };
+}
+
+export async function runE2eBench(): Promise<
+  SystemResult & { calibration: Calibration; peer?: SystemResult }
+> {
   // The machine first, in the same run: the figures below are judged as ratios to it.
   const calibration = await calibrate();
   console.log(`[e2e] calibration: ${JSON.stringify(calibration)}`);
@@ -346,71 +430,47 @@ export async function runE2eBench(): Promise<{
       ORDER_PAYMENT_TIMEOUT: '30m',
     },
   });
+  let ours: SystemResult;
   try {
     await queryOn(
       cluster.databases.inventory.url,
       `UPDATE stock SET on_hand = on_hand + 10000000 WHERE sku <> 'LAMP-LTD'`,
     );
-    const tokens: string[] = [];
-    for (let i = 0; i < CUSTOMERS; i++) {
-      const email = `bench${i}.${cluster.vhost.name}@example.test`;
-      const password = `bench-password-${i}`;
-      await call(cluster.url('orders', '/users'), {
-        body: { email, name: `Bench ${i}`, password },
-      });
-      const token = await call(cluster.url('orders', '/auth/token'), { body: { email, password } });
-      tokens.push((token.body as { accessToken: string }).accessToken);
-    }
-    const groups: Record<string, () => number[]> = {};
-    for (const p of cluster.processes) groups[p.service] = () => (p.pid ? [p.pid] : []);
-    groups.rabbitmq = () => pidsNamed('beam.smp');
-    groups.postgres = () => pidsNamed('postgres');
-    const sampler = new ProcessSampler(groups);
-    const steps: StepResult[] = [];
-    const countStatements = await statementStatsAvailable();
-    const log = (step: StepResult) =>
-      console.log(
-        `[e2e] ${step.offered}/s: http p50 ${step.httpP50} p99 ${step.httpP99} ms; confirmed ${step.confirmedPerSecond}/s, placed->CONFIRMED p50 ${step.confirmP50} p99 ${step.confirmP99} ms; backlog ${step.backlog}; ${step.sustained ? 'sustained' : 'NOT sustained'}`,
-      );
-    for (const rate of FIXED_RATES) {
-      const step = await runStep(cluster, tokens, rate, sampler, countStatements);
-      steps.push(step);
-      log(step);
-    }
-    // Then upwards from the last fixed rate until a step is not sustained.
-    let rate = FIXED_RATES.at(-1)!;
-    while (CLIMB && steps.at(-1)!.sustained && rate < 2_000) {
-      rate += rate >= 300 ? 100 : 50;
-      const step = await runStep(cluster, tokens, rate, sampler, countStatements);
-      steps.push(step);
-      log(step);
-    }
-    // Then halve the gap between the highest sustained and the lowest unsustained rate, down
-    // to 25 orders/s: a rate the fixed steps skipped may still be sustained.
-    const highest = () => Math.max(0, ...steps.filter((s) => s.sustained).map((s) => s.offered));
-    while (CLIMB) {
-      const low = highest();
-      const high = Math.min(
-        ...steps.filter((s) => !s.sustained && s.offered > low).map((s) => s.offered),
-      );
-      const middle = Math.round((low + high) / 2 / 25) * 25;
-      if (!Number.isFinite(high) || middle <= low || middle >= high) break;
-      const step = await runStep(cluster, tokens, middle, sampler, countStatements);
-      steps.push(step);
-      log(step);
-    }
-    // The latency targets hold at a third of the highest sustained rate: measure there too.
-    const third = Math.max(25, Math.round(highest() / 3 / 25) * 25);
-    if (CLIMB && !steps.some((s) => s.offered === third)) {
-      const step = await runStep(cluster, tokens, third, sampler, countStatements);
-      steps.push(step);
-      log(step);
-    }
-    steps.sort((a, b) => a.offered - b.offered);
-    return { steps, highestSustained: highest(), calibration };
+    ours = await runSystem({
+      label: 'ours',
+      port: cluster.of('orders')[0]!.port,
+      databases: cluster.databases,
+      vhost: cluster.vhost.name,
+      processes: cluster.processes,
+      pendingSql: `SELECT count(*)::int AS n FROM orders_view WHERE status = 'PENDING'`,
+      timingsSql: `SELECT min(occurred_at) FILTER (WHERE type = 'order.placed') AS placed,
+                          min(occurred_at) FILTER (WHERE type = 'order.confirmed') AS confirmed
+                     FROM order_events WHERE stream_id = ANY($1::uuid[]) GROUP BY stream_id`,
+    });
+  } finally {
+    await cluster.stop();
+  }
+  // The peer a user would pick instead, under the same loader (BENCH_E2E_PEER=0 skips it).
+  if (process.env.BENCH_E2E_PEER === '0') {
+    agent.destroy();
+    return { ...ours, calibration };
+  }
+  const shop = await PeerShop.start('benchpeer');
+  try {
+    const peer = await runSystem({
+      label: 'peer',
+      port: shop.port,
+      databases: shop.databases,
+      vhost: shop.vhost.name,
+      processes: shop.processes,
+      pendingSql: `SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'`,
+      timingsSql: `SELECT "createdAt" AS placed, "confirmedAt" AS confirmed
+                     FROM orders WHERE id = ANY($1::uuid[])`,
+    });
+    return { ...ours, calibration, peer };
   } finally {
     agent.destroy();
-    await cluster.stop();
+    await shop.stop();
   }
 }
 
@@ -426,19 +486,16 @@ const TARGETS = {
   httpP99AtThird: 20,
   confirmP99AtThird: 50,
   rssMb: 150,
+  /** Our CPU per order at most this multiple of the peer's, at the same offered rate. */
+  cpuOfPeer: 0.8,
 };
 
-/** The doc section: steps, targets, and what one order costs. */
-function report(
-  host: Awaited<ReturnType<typeof machine>>,
-  steps: StepResult[],
-  highest: number,
-  calibration: Calibration,
-): string {
-  const ideal = idealOrder(calibration);
-  const efficiency = Math.round((highest / ideal.ceiling) * 100) / 100;
-  const services = ['orders', 'users', 'inventory', 'email'];
-  const table = markdownTable(
+const SERVICES_SHOWN = ['orders', 'users', 'inventory', 'email'];
+
+/** One row per step: rates, latencies, and each process group's CPU and RSS. */
+function stepsTable(steps: StepResult[]): string {
+  const services = SERVICES_SHOWN;
+  return markdownTable(
     [
       'offered/s',
       'accepted',
@@ -450,6 +507,7 @@ function report(
       ...services.map((s) => `${s} CPU% / RSS MB`),
       'RabbitMQ CPU%',
       'PostgreSQL CPU%',
+      'CPU ms per order',
     ],
     steps.map((step) => [
       step.offered,
@@ -464,15 +522,70 @@ function report(
       ),
       step.processes.rabbitmq?.cpuPercent ?? '?',
       step.processes.postgres?.cpuPercent ?? '?',
+      cpuMsPerOrder(step),
     ]),
-    ['r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
+}
+
+/** The highest service RSS over `steps`, in MB. */
+const maxRssOf = (steps: StepResult[]) =>
+  Math.max(...steps.flatMap((step) => SERVICES_SHOWN.map((s) => step.processes[s]?.rssMb ?? 0)));
+
+/**
+ * Ours beside the peer at every rate both ran: CPU per order and its ratio, latencies, RSS.
+ * The CPU target is judged at the highest of those rates both sustained.
+ */
+function peerComparison(
+  ours: StepResult[],
+  peer: StepResult[],
+): { table: string; basis?: { rate: number; ratio: number } } {
+  const common = ours
+    .map((step) => [step, peer.find((p) => p.offered === step.offered)] as const)
+    .filter((pair): pair is readonly [StepResult, StepResult] => !!pair[1]);
+  const ratioOf = (a: StepResult, b: StepResult) =>
+    Math.round((cpuMsPerOrder(a) / cpuMsPerOrder(b)) * 100) / 100;
+  const table = markdownTable(
+    [
+      'offered/s',
+      'sustained (ours / peer)',
+      'CPU ms per order (ours / peer)',
+      'ours / peer CPU',
+      'POST /orders p99 ms',
+      'placed -> CONFIRMED p99 ms',
+      'highest service RSS MB',
+    ],
+    common.map(([a, b]) => [
+      a.offered,
+      `${a.sustained ? 'yes' : 'no'} / ${b.sustained ? 'yes' : 'no'}`,
+      `${cpuMsPerOrder(a)} / ${cpuMsPerOrder(b)}`,
+      ratioOf(a, b),
+      `${a.httpP99} / ${b.httpP99}`,
+      `${a.confirmP99} / ${b.confirmP99}`,
+      `${maxRssOf([a])} / ${maxRssOf([b])}`,
+    ]),
+    ['r', 'l', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const both = common.filter(([a, b]) => a.sustained && b.sustained).at(-1);
+  return { table, basis: both && { rate: both[0].offered, ratio: ratioOf(both[0], both[1]) } };
+}
+
+/** The doc section: steps, targets, and what one order costs. */
+function report(
+  host: Awaited<ReturnType<typeof machine>>,
+  steps: StepResult[],
+  highest: number,
+  calibration: Calibration,
+  peer?: SystemResult,
+): string {
+  const ideal = idealOrder(calibration);
+  const efficiency = Math.round((highest / ideal.ceiling) * 100) / 100;
+  const table = stepsTable(steps);
+  const comparison = peer && peerComparison(steps, peer.steps);
   const thirdRate = Math.max(25, Math.round(highest / 3 / 25) * 25);
   const atThird = steps.find((step) => step.offered === thirdRate);
   const atBest = steps.find((step) => step.offered === highest);
-  const maxRss = Math.max(
-    ...steps.flatMap((step) => services.map((s) => step.processes[s]?.rssMb ?? 0)),
-  );
+  const maxRss = maxRssOf(steps);
   const met = (ok: boolean | undefined) => (ok ? 'met' : 'missed');
   const targets = markdownTable(
     ['target', 'measured', ''],
@@ -505,6 +618,15 @@ function report(
         `each service at most ${TARGETS.rssMb} MB RSS`,
         `${maxRss} MB at most`,
         met(maxRss <= TARGETS.rssMb),
+      ],
+      [
+        `CPU per order at most ${TARGETS.cpuOfPeer} of the peer's (same offered rate)`,
+        comparison?.basis
+          ? `${comparison.basis.ratio} at ${comparison.basis.rate}/s, the highest rate both sustained`
+          : peer
+            ? 'no rate both sustained'
+            : 'peer not run (BENCH_E2E_PEER=0)',
+        met(!!comparison?.basis && comparison.basis.ratio <= TARGETS.cpuOfPeer),
       ],
     ],
     ['l', 'r', 'l'],
@@ -583,6 +705,20 @@ function report(
     '### The ceiling',
     '',
     ceiling,
+    ...(peer && comparison
+      ? [
+          '',
+          '### The peer a user would pick instead (`bench/peers/shop`)',
+          '',
+          "The same order flow built the way the popular NestJS examples build it, run in the same benchmark run under the same loader after ours has stopped: four Nest 11 processes (the gateway with HTTP and, as a hybrid app, the orders consumer; users, inventory and email as RMQ microservices), `@nestjs/microservices` RMQ `emit` to one durable classic queue per service with the transport's default automatic acknowledgement, TypeORM entities saved and the event emitted after the save (no outbox, no inbox, no event store, no publisher confirms, no retries or dead-letter queues, no schema validation), the stock reserved in a transaction with the rows locked, the confirmation mailed over SMTP with nodemailer. Register and token go to the users service with `send` (request-response over RMQ). It is a benchmark peer only, never part of the product. placed -> CONFIRMED is read from its `orders` table (`createdAt`, `confirmedAt`).",
+          '',
+          stepsTable(peer.steps),
+          '',
+          `Highest sustained: ${peer.highestSustained} orders/s (ours ${highest}). Side by side at every rate both ran:`,
+          '',
+          comparison.table,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -590,7 +726,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await runE2eBench();
   const host = await machine();
   writeResults('e2e', { ...host, stepSeconds: STEP_SECONDS, targets: TARGETS, ...result });
-  const section = report(host, result.steps, result.highestSustained, result.calibration);
+  const section = report(
+    host,
+    result.steps,
+    result.highestSustained,
+    result.calibration,
+    result.peer,
+  );
   console.log(section);
   updateDocSection('e2e', section);
 }

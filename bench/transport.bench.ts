@@ -20,7 +20,6 @@ import { ClientRMQ, ServerRMQ } from '@nestjs/microservices';
 import amqplib, { type ChannelModel } from 'amqplib';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom } from 'rxjs';
 import {
@@ -32,15 +31,9 @@ import {
   WINDOW,
   windowed,
 } from './lib/messages.js';
+import { ensurePeersInstalled, PEERS } from './lib/peer-shop.js';
 import { median, percentile } from './lib/process-stats.js';
-import {
-  machine,
-  markdownTable,
-  root,
-  updateDocSection,
-  versionOf,
-  writeResults,
-} from './lib/report.js';
+import { machine, markdownTable, updateDocSection, versionOf, writeResults } from './lib/report.js';
 
 Logger.overrideLogger(['error']);
 const N = Number(process.env.BENCH_TRANSPORT_MESSAGES ?? 20_000);
@@ -312,7 +305,6 @@ function nestContender(url: string, queueType: QueueType): Contender {
   };
 }
 
-const PEERS = join(root, 'bench', 'peers');
 function golevelupContender(url: string): Contender {
   const run = (args: Record<string, unknown>) =>
     JSON.parse(
@@ -424,10 +416,7 @@ async function benchQueueType(queueType: QueueType): Promise<TransportFigures[]>
   }
 }
 
-if (!existsSync(join(PEERS, 'node_modules'))) {
-  console.log('[transport] installing the peer contenders in bench/peers (npm ci, first use only)');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: PEERS, stdio: 'inherit' });
-}
+ensurePeersInstalled();
 const results: TransportFigures[] = [];
 for (const queueType of ['quorum', 'classic'] as const)
   results.push(...(await benchQueueType(queueType)));
