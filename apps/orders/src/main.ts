@@ -1,5 +1,6 @@
+import { applyApiDocs } from '@app/contracts';
 import { bootstrapService } from '@app/platform';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import * as swagger from '@nestjs/swagger';
 import helmet from 'helmet';
 import { finishDocument } from './http/openapi.js';
 import { ORDER_ERROR_STATUS } from './http/order-error-status.js';
@@ -11,9 +12,11 @@ await bootstrapService('orders', {
   opsServer: true,
   configure: (app, config) => {
     app.use(helmet());
-    const document = SwaggerModule.createDocument(
+    // The shared bodies' and health's OpenAPI decorators wait for @nestjs/swagger.
+    applyApiDocs(swagger);
+    const document = swagger.SwaggerModule.createDocument(
       app,
-      new DocumentBuilder()
+      new swagger.DocumentBuilder()
         .setTitle('Commerce gateway')
         .setDescription('Public HTTP API of the commerce services')
         .setVersion('1.0')
@@ -23,6 +26,6 @@ await bootstrapService('orders', {
         .build(),
     );
     finishDocument(document);
-    SwaggerModule.setup('docs', app, document);
+    swagger.SwaggerModule.setup('docs', app, document);
   },
 });

@@ -1,6 +1,6 @@
 import { STOCK_ADJUSTMENT_REASONS, type StockAdjustmentReason } from '@app/events';
 import { BadRequestException } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
 import {
   IsIn,
   IsInt,

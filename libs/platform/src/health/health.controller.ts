@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags, whenApiDocs } from '@app/contracts';
 import {
-  HealthCheck,
+  HealthCheck as TerminusHealthCheck,
   type HealthCheckResult,
   HealthCheckService,
   HealthIndicatorService,
@@ -17,6 +17,20 @@ export interface ReadinessCheck {
 }
 
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
+
+/**
+ * Terminus's `@HealthCheck()` (no caching, and its OpenAPI responses), with the OpenAPI part
+ * deferred: terminus loads @nestjs/swagger whenever it is installed, and only the gateway
+ * serves docs.
+ */
+function HealthCheck(): MethodDecorator {
+  return (target, key, descriptor) => {
+    TerminusHealthCheck({ noCache: true, swaggerDocumentation: false })(target, key, descriptor);
+    whenApiDocs(() =>
+      TerminusHealthCheck({ noCache: false, swaggerDocumentation: true })(target, key, descriptor),
+    );
+  };
+}
 
 /**
  * `GET /health/live` (no dependency checks) and `GET /health/ready` (the service's checks),
