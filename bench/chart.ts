@@ -198,7 +198,9 @@ export function writeChart(): string {
           name: `${x.name}: CPU ms per order`,
           color: COLORS[4]!,
           dashed: x.dashed,
-          points: x.steps.map((s) => [s.offered, cpuMsPerOrder(s)] as [number, number]),
+          points: x.steps
+            .filter((s) => cpuMsPerOrder(s) !== undefined)
+            .map((s) => [s.offered, cpuMsPerOrder(s)!] as [number, number]),
         })),
         false,
       ),

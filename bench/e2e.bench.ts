@@ -14,7 +14,13 @@ import { call } from '../test/support/http.js';
 import { type Calibration, calibrate, idealOrder, ORDER_OPERATIONS } from './lib/calibrate.js';
 import { PeerShop } from './lib/peer-shop.js';
 import { median, percentile, pidsNamed, ProcessSampler, rssMb } from './lib/process-stats.js';
-import { machine, markdownTable, updateDocSection, writeResults } from './lib/report.js';
+import {
+  machine,
+  markdownTable,
+  readResults,
+  updateDocSection,
+  writeResults,
+} from './lib/report.js';
 
 const STEP_SECONDS = Number(process.env.BENCH_E2E_STEP_SECONDS ?? 20);
 const WARMUP_SECONDS = 3;
@@ -337,8 +343,13 @@ async function runStep(
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-/** CPU of every process (services, RabbitMQ, PostgreSQL) per offered order, in ms. */
-export function cpuMsPerOrder(step: StepResult): number {
+/**
+ * CPU of every process (services, RabbitMQ, PostgreSQL) per order, in ms, for a sustained
+ * step; undefined for a step that was not (its CPU spreads over a backlog the step's window
+ * does not hold, so dividing by the offered rate would understate it).
+ */
+export function cpuMsPerOrder(step: StepResult): number | undefined {
+  if (!step.sustained) return undefined;
   const percent = Object.values(step.processes).reduce((sum, p) => sum + p.cpuPercent, 0);
   return round((percent * 10) / step.offered);
 }
@@ -530,7 +541,7 @@ function stepsTable(steps: StepResult[]): string {
       ),
       step.processes.rabbitmq?.cpuPercent ?? '?',
       step.processes.postgres?.cpuPercent ?? '?',
-      cpuMsPerOrder(step),
+      cpuMsPerOrder(step) ?? '-',
     ]),
     ['r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
@@ -578,8 +589,10 @@ function peerComparison(
   const common = ours
     .map((step) => [step, peer.find((p) => p.offered === step.offered)] as const)
     .filter((pair): pair is readonly [StepResult, StepResult] => !!pair[1]);
-  const ratioOf = (a: StepResult, b: StepResult) =>
-    Math.round((cpuMsPerOrder(a) / cpuMsPerOrder(b)) * 100) / 100;
+  const ratioOf = (a: StepResult, b: StepResult) => {
+    const [ours, theirs] = [cpuMsPerOrder(a), cpuMsPerOrder(b)];
+    return ours && theirs ? Math.round((ours / theirs) * 100) / 100 : undefined;
+  };
   const table = markdownTable(
     [
       'offered/s',
@@ -593,8 +606,8 @@ function peerComparison(
     common.map(([a, b]) => [
       a.offered,
       `${a.sustained ? 'yes' : 'no'} / ${b.sustained ? 'yes' : 'no'}`,
-      `${cpuMsPerOrder(a)} / ${cpuMsPerOrder(b)}`,
-      ratioOf(a, b),
+      `${cpuMsPerOrder(a) ?? '-'} / ${cpuMsPerOrder(b) ?? '-'}`,
+      ratioOf(a, b) ?? '-',
       `${a.httpP99} / ${b.httpP99}`,
       `${a.confirmP99} / ${b.confirmP99}`,
       `${maxRssOf([a])} / ${maxRssOf([b])}`,
@@ -602,7 +615,7 @@ function peerComparison(
     ['r', 'l', 'r', 'r', 'r', 'r', 'r'],
   );
   const both = common.filter(([a, b]) => a.sustained && b.sustained).at(-1);
-  return { table, basis: both && { rate: both[0].offered, ratio: ratioOf(both[0], both[1]) } };
+  return { table, basis: both && { rate: both[0].offered, ratio: ratioOf(both[0], both[1])! } };
 }
 
 /** The doc section: steps, targets, and what one order costs. */
@@ -764,7 +777,15 @@ function report(
   ].join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1]}` && process.env.BENCH_E2E_REPORT_ONLY === '1') {
+  // Rewrites the doc section from bench/results/e2e.json, without running anything (after a
+  // change to the report itself).
+  const saved = readResults<
+    Awaited<ReturnType<typeof machine>> & Awaited<ReturnType<typeof runE2eBench>>
+  >('e2e');
+  if (!saved) throw new Error('bench/results/e2e.json is missing: run the benchmark first');
+  updateDocSection('e2e', report(saved, saved, saved.calibration, saved.peer));
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await runE2eBench();
   const host = await machine();
   writeResults('e2e', { ...host, stepSeconds: STEP_SECONDS, targets: TARGETS, ...result });
