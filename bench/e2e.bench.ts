@@ -720,7 +720,7 @@ function report(
   const ceiling = [
     `What one order costs, measured at ${basis.offered} orders/s (CPU from /proc, commits from \`pg_stat_database\`, messages from the vhost's counters in the management API):`,
     '',
-    `- **database commits**: ${sum(basis.perOrder.commits)} per order (${listOf(basis.perOrder.commits)}). Placing it commits the event store, read model, idempotency key and outbox row once; each consumed event then costs its handler's transaction (inbox row and effects, plus the outbox row of the event it raises), the relay's \`UPDATE ... sent_at\` per batch and the crash-suspect markers only for redeliveries.`,
+    `- **database commits**: ${sum(basis.perOrder.commits)} per order (${listOf(basis.perOrder.commits)}). Placing it commits the event store, read model, idempotency key and outbox row once; each consumed event then costs its handler's transaction (inbox row and effects, plus the outbox row of the event it raises), the relay's read of each round (which marks the previous round's rows sent in the same statement), and the crash-suspect markers only for redeliveries.`,
     `- **round trips to PostgreSQL**: ${sum(basis.perOrder.roundTrips)} per order (${listOf(basis.perOrder.roundTrips)}), counted in each service as the queries it sent while waiting for no answer; queries pipelined behind others (BEGIN with the first statement, a command's independent writes) share one.${
       basis.statements
         ? ` They carry ${sum(basis.statements.perDatabase)} statements (${listOf(basis.statements.perDatabase)}, from \`pg_stat_statements\`, BEGIN and COMMIT included).`

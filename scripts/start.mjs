@@ -8,10 +8,16 @@
 // run. SIGINT (Ctrl-C) or SIGTERM to the pid it prints stops all four gracefully.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { buildIfStale, entryOf, root, SERVICES } from './build-if-stale.mjs';
+
+/** The node flags of every service process (scripts/service-node-flags.json). */
+const SERVICE_NODE_FLAGS = JSON.parse(
+  readFileSync(join(root, 'scripts', 'service-node-flags.json'), 'utf8'),
+).flags;
 
 const STOP_TIMEOUT_MS = 20_000;
 const PROBE_TIMEOUT_MS = 3_000;
@@ -104,7 +110,7 @@ function start(service) {
     console.error(`[start] ${entry} is missing: run npm run build first (npm start does).`);
     process.exit(1);
   }
-  const child = spawn(process.execPath, ['--enable-source-maps', entry], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, entry], {
     cwd: root,
     env: envFor(service),
     stdio: ['ignore', 'pipe', 'pipe'],

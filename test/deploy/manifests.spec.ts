@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { SERVICE_NODE_FLAGS } from '../support/build.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const SERVICES = { orders: 3000, users: 3001, inventory: 3002, email: 3003 } as const;
@@ -235,6 +236,13 @@ describe('Dockerfile', () => {
     ).engines.node;
     expect(dockerfile).toContain(`ARG NODE_IMAGE=node:${line}-slim`);
     expect(engines).toBe(`>=${line}`);
+  });
+
+  it('runs each service with the node flags npm start and the test systems use', () => {
+    const cmd = /^CMD .*$/m.exec(dockerfile)?.[0];
+    expect(cmd).toBeDefined();
+    const flags = cmd!.match(/--[a-z-]+(=\S+?)?(?=[ "])/g);
+    expect(flags).toEqual(SERVICE_NODE_FLAGS);
   });
 
   // typescript and ts-node are optional peers of typeorm and @nestjs/swagger, so

@@ -1,7 +1,15 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = join(import.meta.dirname, '..', '..');
+
+/** The node flags every service process runs with, as npm start and the image run them. */
+export const SERVICE_NODE_FLAGS = (
+  JSON.parse(readFileSync(join(root, 'scripts', 'service-node-flags.json'), 'utf8')) as {
+    flags: string[];
+  }
+).flags;
 export const SERVICES = ['users', 'inventory', 'email', 'orders'] as const;
 export type Service = (typeof SERVICES)[number];
 

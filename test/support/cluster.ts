@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { entryOf, root, SERVICES, type Service } from './build.js';
+import { entryOf, root, SERVICES, SERVICE_NODE_FLAGS, type Service } from './build.js';
 import { OnTestInfrastructure, TestInfrastructure, waitForCatalog } from './infrastructure.js';
 
 export interface ClusterOptions {
@@ -70,7 +70,7 @@ export class ServiceProcess {
     const extra = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(
       process.execPath,
-      ['--enable-source-maps', ...extra, entryOf(this.service)],
+      [...SERVICE_NODE_FLAGS, ...extra, entryOf(this.service)],
       {
         cwd: root,
         env: { ...process.env, ...this.env },
