@@ -9,7 +9,15 @@ import { pathToFileURL } from 'node:url';
 import { entryOf } from '../test/support/build.js';
 import { machine, markdownTable, root, updateDocSection, writeResults } from './lib/report.js';
 
-/** Cumulative groups: a label and the module specifiers it adds. */
+/** The built event contracts (libs/events), as the services load them. */
+const EVENTS = pathToFileURL(
+  join(root, 'dist', 'apps', 'users', 'libs', 'events', 'src', 'index.js'),
+).href;
+
+/**
+ * Cumulative groups: a label and the module specifiers it adds; an entry starting with `code:`
+ * is run instead (its result kept alive).
+ */
 const GROUPS: [string, string[]][] = [
   ['Node alone', []],
   [
@@ -26,6 +34,12 @@ const GROUPS: [string, string[]][] = [
   [
     'validation (class-validator, class-transformer, ajv, ajv-formats)',
     ['class-validator', 'class-transformer', 'ajv', 'ajv-formats'],
+  ],
+  [
+    "the event contracts, every schema compiled by Ajv (libs/events' EventRegistry)",
+    [
+      `code:globalThis.kept = new (await import('${EVENTS}')).EventRegistry({ defaultCurrency: 'EUR' })`,
+    ],
   ],
   ['@nestjs/swagger (decorators and module)', ['@nestjs/swagger']],
   ['@nestjs/terminus', ['@nestjs/terminus']],
@@ -51,7 +65,10 @@ interface Reading {
 /** A fresh process that imports `specifiers`, collects garbage, and reads its memory. */
 function measure(specifiers: string[]): Reading {
   const script = `
-    for (const s of ${JSON.stringify(specifiers)}) await import(s);
+    for (const s of ${JSON.stringify(specifiers)}) {
+      if (s.startsWith('code:')) await new Function('return (async () => { ' + s.slice(5) + ' })()')();
+      else await import(s);
+    }
     for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 50)); }
     const m = process.memoryUsage();
     console.log(JSON.stringify({ heapMb: m.heapUsed / 2 ** 20, rssMb: m.rss / 2 ** 20 }));
@@ -121,7 +138,7 @@ function report(
   return [
     '## 4. Memory: what loading each part costs (`npm run bench`)',
     '',
-    `${host.date.slice(0, 10)} on ${host.machine}; Node ${host.node}. Each row is a fresh Node process (NODE_ENV=production) that imports one more group of what the services load, cumulatively, then collects garbage: the heap and RSS it holds, and what the group added (median of three processes). The last table imports each service's built Nest module, that is its whole module graph with its contracts and schemas, without booting it. A booted service adds what it allocates at run time (Nest's container, TypeORM's metadata, Ajv's compiled validators, pools, buffers): the end-to-end section gives RSS at idle and under load.`,
+    `${host.date.slice(0, 10)} on ${host.machine}; Node ${host.node}. Each row is a fresh Node process (NODE_ENV=production) that imports one more group of what the services load, cumulatively, then collects garbage: the heap and RSS it holds, and what the group added (median of three processes). RSS moves by several MB from one process to the next (what the allocator keeps, where the code lands), so a small or negative RSS difference is noise; the heap column is the steady one. The last table imports each service's built Nest module, that is its whole module graph with its contracts and schemas, without booting it. A booted service adds what it allocates at run time (Nest's container, TypeORM's metadata, Ajv's compiled validators, pools, buffers): the end-to-end section gives RSS at idle and under load.`,
     '',
     markdownTable(
       ['loaded (cumulative)', 'heap MB', 'RSS MB', 'heap added', 'RSS added'],
