@@ -126,10 +126,10 @@ function postOrder(
   });
 }
 
-async function commitsByDatabase(cluster: System): Promise<Record<string, number>> {
-  const names = Object.fromEntries(Object.entries(cluster.databases).map(([s, d]) => [d.name, s]));
+async function commitsByDatabase(system: System): Promise<Record<string, number>> {
+  const names = Object.fromEntries(Object.entries(system.databases).map(([s, d]) => [d.name, s]));
   const rows = await queryOn<{ datname: string; xact_commit: string }>(
-    cluster.databases.orders!.url,
+    system.databases.orders!.url,
     `SELECT datname, xact_commit FROM pg_stat_database WHERE datname = ANY($1)`,
     [Object.keys(names)],
   );
@@ -148,10 +148,10 @@ async function statementStatsAvailable(): Promise<boolean> {
 }
 
 async function statementsPerOrder(
-  cluster: System,
+  system: System,
   orders: number,
 ): Promise<NonNullable<StepResult['statements']>> {
-  const names = Object.fromEntries(Object.entries(cluster.databases).map(([s, d]) => [d.name, s]));
+  const names = Object.fromEntries(Object.entries(system.databases).map(([s, d]) => [d.name, s]));
   const { rows } = await adminQuery(
     `SELECT d.datname, s.query, s.calls::float8 AS calls, s.mean_exec_time AS mean
        FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
@@ -184,7 +184,7 @@ async function statementsPerOrder(
  * after this call (after a step, so the counts include its last statements).
  */
 async function roundTripsByService(
-  cluster: System,
+  system: System,
   settle = false,
 ): Promise<Record<string, number>> {
   const fileOf = (pid: number | undefined) =>
@@ -194,7 +194,7 @@ async function roundTripsByService(
     await waitFor(
       'every service to write its round-trip count',
       () =>
-        cluster.processes.every((p) => {
+        system.processes.every((p) => {
           try {
             return statSync(fileOf(p.pid)).mtimeMs > asked;
           } catch {
@@ -205,7 +205,7 @@ async function roundTripsByService(
     );
   }
   const counts: Record<string, number> = {};
-  for (const p of cluster.processes) {
+  for (const p of system.processes) {
     try {
       const { roundTrips } = JSON.parse(readFileSync(fileOf(p.pid), 'utf8')) as {
         roundTrips: number;
@@ -218,10 +218,10 @@ async function roundTripsByService(
   return counts;
 }
 
-async function brokerCounts(cluster: System): Promise<{ published: number; delivered: number }> {
+async function brokerCounts(system: System): Promise<{ published: number; delivered: number }> {
   const vhost = await management<{ message_stats?: { publish?: number; deliver_get?: number } }>(
     'GET',
-    `/vhosts/${encodeURIComponent(cluster.vhost)}`,
+    `/vhosts/${encodeURIComponent(system.vhost)}`,
   );
   return {
     published: vhost.message_stats?.publish ?? 0,
@@ -230,13 +230,13 @@ async function brokerCounts(cluster: System): Promise<{ published: number; deliv
 }
 
 async function runStep(
-  cluster: System,
+  system: System,
   tokens: string[],
   rate: number,
   sampler: ProcessSampler,
   countStatements: boolean,
 ): Promise<StepResult> {
-  const port = cluster.port;
+  const port = system.port;
   const total = Math.round(rate * (STEP_SECONDS + WARMUP_SECONDS));
   const warmup = Math.round(rate * WARMUP_SECONDS);
   const results: Promise<{ status: number; ms: number; orderId?: string; measured: boolean }>[] =
@@ -248,9 +248,9 @@ async function runStep(
   for (let i = 0; i < total; i++) {
     if (i === warmup) {
       sampler.start();
-      commitsBefore = await commitsByDatabase(cluster);
-      roundTripsBefore = await roundTripsByService(cluster);
-      brokerBefore = await brokerCounts(cluster);
+      commitsBefore = await commitsByDatabase(system);
+      roundTripsBefore = await roundTripsByService(system);
+      brokerBefore = await brokerCounts(system);
       if (countStatements) await adminQuery('SELECT pg_stat_statements_reset()');
     }
     const due = started + (i * 1000) / rate;
@@ -269,21 +269,21 @@ async function runStep(
   // Let the pipeline finish what the step started, then read when each order was confirmed.
   let backlog = 0;
   for (let waited = 0; waited < 10_000; waited += 250) {
-    const [row] = await queryOn<{ n: number }>(cluster.databases.orders!.url, cluster.pendingSql);
+    const [row] = await queryOn<{ n: number }>(system.databases.orders!.url, system.pendingSql);
     backlog = row!.n;
     if (!backlog) break;
     await sleep(250);
   }
   const processes = sampler.stop();
   const statements = countStatements
-    ? await statementsPerOrder(cluster, Math.max(1, answers.filter((r) => r.status === 202).length))
+    ? await statementsPerOrder(system, Math.max(1, answers.filter((r) => r.status === 202).length))
     : undefined;
-  const commitsAfter = await commitsByDatabase(cluster);
-  const roundTripsAfter = await roundTripsByService(cluster, true);
-  const brokerAfter = await brokerCounts(cluster);
+  const commitsAfter = await commitsByDatabase(system);
+  const roundTripsAfter = await roundTripsByService(system, true);
+  const brokerAfter = await brokerCounts(system);
   const timings = await queryOn<{ placed: Date; confirmed: Date | null }>(
-    cluster.databases.orders!.url,
-    cluster.timingsSql,
+    system.databases.orders!.url,
+    system.timingsSql,
     [measuredIds],
   );
   const confirmLatencies = timings

@@ -15,10 +15,10 @@ const EVENTS = pathToFileURL(
 ).href;
 
 /**
- * Cumulative groups: a label and the module specifiers it adds; an entry starting with `code:`
- * is run instead (its result kept alive).
+ * Cumulative groups: a label, the module specifiers it adds, and statements it runs after the
+ * imports (their result kept alive on `globalThis`).
  */
-const GROUPS: [string, string[]][] = [
+const GROUPS: [label: string, imports: string[], statements?: string][] = [
   ['Node alone', []],
   [
     'Nest core (reflect-metadata, @nestjs/common, @nestjs/core, rxjs)',
@@ -37,9 +37,8 @@ const GROUPS: [string, string[]][] = [
   ],
   [
     "the event contracts, every schema compiled by Ajv (libs/events' EventRegistry)",
-    [
-      `code:globalThis.kept = new (await import('${EVENTS}')).EventRegistry({ defaultCurrency: 'EUR' })`,
-    ],
+    [EVENTS],
+    `globalThis.kept = new (await import('${EVENTS}')).EventRegistry({ defaultCurrency: 'EUR' });`,
   ],
   ['@nestjs/swagger (decorators and module)', ['@nestjs/swagger']],
   ['@nestjs/terminus', ['@nestjs/terminus']],
@@ -62,13 +61,14 @@ interface Reading {
   rssMb: number;
 }
 
-/** A fresh process that imports `specifiers`, collects garbage, and reads its memory. */
-function measure(specifiers: string[]): Reading {
+/**
+ * A fresh process that imports `specifiers`, runs `statements`, collects garbage, and reads
+ * its memory.
+ */
+function measure(specifiers: string[], statements: string[] = []): Reading {
   const script = `
-    for (const s of ${JSON.stringify(specifiers)}) {
-      if (s.startsWith('code:')) await new Function('return (async () => { ' + s.slice(5) + ' })()')();
-      else await import(s);
-    }
+    for (const s of ${JSON.stringify(specifiers)}) await import(s);
+    ${statements.join('\n')}
     for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 50)); }
     const m = process.memoryUsage();
     console.log(JSON.stringify({ heapMb: m.heapUsed / 2 ** 20, rssMb: m.rss / 2 ** 20 }));
@@ -108,10 +108,12 @@ export function runMemoryBench() {
     rssDelta: number;
   }[] = [];
   const loaded: string[] = [];
+  const ran: string[] = [];
   let previous: Reading | undefined;
-  for (const [group, specifiers] of GROUPS) {
+  for (const [group, specifiers, statements] of GROUPS) {
     loaded.push(...specifiers);
-    const reading = measure(loaded);
+    if (statements) ran.push(statements);
+    const reading = measure(loaded, ran);
     rows.push({
       group,
       ...reading,

@@ -120,9 +120,4 @@ export class PeerShop {
     await this.vhost?.dispose();
     for (const database of Object.values(this.databases)) await database.dispose();
   }
-
-  /** Mails the SMTP sink received. */
-  get mails(): number {
-    return this.smtp?.mails.length ?? 0;
-  }
 }

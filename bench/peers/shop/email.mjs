@@ -1,12 +1,11 @@
 // The peer shop's email service: a Nest microservice keeping the recipients it hears of
 // (`user_registered`) and sending the confirmation of `order_confirmed` over SMTP with
 // nodemailer, then saving a log row (no dedup: a redelivery would send it again).
-import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { TypeOrmModule, getRepositoryToken } from '@nestjs/typeorm';
+import { getRepositoryToken } from '@nestjs/typeorm';
 import nodemailer from 'nodemailer';
 import { EntitySchema } from 'typeorm';
-import { controller, method, module, ready, rmq, typeorm } from './nest.mjs';
+import { controller, method, startMicroservice } from './nest.mjs';
 
 const Recipient = new EntitySchema({
   name: 'Recipient',
@@ -64,18 +63,7 @@ controller(
 method(NotificationsController, 'registered', [EventPattern('user_registered')], [Payload()]);
 method(NotificationsController, 'confirmed', [EventPattern('order_confirmed')], [Payload()]);
 
-class EmailModule {}
-module(EmailModule, {
-  imports: [
-    TypeOrmModule.forRoot(typeorm([Recipient, SentEmail])),
-    TypeOrmModule.forFeature([Recipient, SentEmail]),
-  ],
+await startMicroservice('email', {
+  entities: [Recipient, SentEmail],
   controllers: [NotificationsController],
 });
-
-const app = await NestFactory.createMicroservice(EmailModule, {
-  ...rmq('email_queue'),
-  logger: ['error'],
-});
-await app.listen();
-ready('email');

@@ -2,11 +2,10 @@
 // the stock in a TypeORM transaction (rows locked for update), then emitting
 // `inventory_reserved` or `inventory_rejected` after the commit (a dual write: no outbox, and
 // with auto-acknowledgement no inbox either).
-import { NestFactory } from '@nestjs/core';
 import { ClientsModule, EventPattern, Payload } from '@nestjs/microservices';
-import { TypeOrmModule, getDataSourceToken, getRepositoryToken } from '@nestjs/typeorm';
+import { getDataSourceToken, getRepositoryToken } from '@nestjs/typeorm';
 import { EntitySchema } from 'typeorm';
-import { CATALOG, controller, method, module, ready, rmq, typeorm } from './nest.mjs';
+import { CATALOG, controller, method, rmq, startMicroservice } from './nest.mjs';
 
 const Stock = new EntitySchema({
   name: 'Stock',
@@ -55,23 +54,13 @@ class ReservationsController {
 controller(ReservationsController, '', getDataSourceToken(), 'ORDERS');
 method(ReservationsController, 'reserve', [EventPattern('order_placed')], [Payload()]);
 
-class InventoryModule {}
-module(InventoryModule, {
-  imports: [
-    TypeOrmModule.forRoot(typeorm([Stock, Reservation])),
-    TypeOrmModule.forFeature([Stock, Reservation]),
-    ClientsModule.register([{ name: 'ORDERS', ...rmq('orders_queue') }]),
-  ],
+await startMicroservice('inventory', {
+  entities: [Stock, Reservation],
+  imports: [ClientsModule.register([{ name: 'ORDERS', ...rmq('orders_queue') }])],
   controllers: [ReservationsController],
+  prepare: (app) =>
+    app.get(getRepositoryToken(Stock)).upsert(
+      CATALOG.map(([sku]) => ({ sku, onHand: Number(process.env.STOCK ?? 1_000_000) })),
+      ['sku'],
+    ),
 });
-
-const app = await NestFactory.createMicroservice(InventoryModule, {
-  ...rmq('inventory_queue'),
-  logger: ['error'],
-});
-await app.get(getRepositoryToken(Stock)).upsert(
-  CATALOG.map(([sku]) => ({ sku, onHand: Number(process.env.STOCK ?? 1_000_000) })),
-  ['sku'],
-);
-await app.listen();
-ready('inventory');

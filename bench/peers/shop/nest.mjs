@@ -2,7 +2,9 @@
 // with @, applied by hand (Node runs no decorators), plus what the four services share.
 import 'reflect-metadata';
 import { Controller, Inject, Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
+import { TypeOrmModule } from '@nestjs/typeorm';
 
 /** `@Injectable()` with `@Inject(token)` on each constructor parameter, in order. */
 export function injectable(Class, ...tokens) {
@@ -72,4 +74,27 @@ export const JWT_SECRET = process.env.JWT_SECRET ?? 'peer-shop-secret';
 /** Tells the benchmark the service is up. */
 export function ready(service) {
   console.log(JSON.stringify({ service, ready: true }));
+}
+
+/**
+ * Boots one of the RMQ microservices (users, inventory, email): its module with TypeORM on
+ * `entities`, consuming `<service>_queue`; `prepare(app)` runs before it consumes.
+ */
+export async function startMicroservice(service, { entities, imports = [], controllers, prepare }) {
+  class ServiceModule {}
+  module(ServiceModule, {
+    imports: [
+      TypeOrmModule.forRoot(typeorm(entities)),
+      TypeOrmModule.forFeature(entities),
+      ...imports,
+    ],
+    controllers,
+  });
+  const app = await NestFactory.createMicroservice(ServiceModule, {
+    ...rmq(`${service}_queue`),
+    logger: ['error'],
+  });
+  await prepare?.(app);
+  await app.listen();
+  ready(service);
 }

@@ -3,12 +3,11 @@
 // emitted to the email service after the save (a dual write: no outbox).
 import { JwtModule, JwtService } from '@nestjs/jwt';
 import { ClientsModule, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
-import { NestFactory } from '@nestjs/core';
-import { TypeOrmModule, getRepositoryToken } from '@nestjs/typeorm';
+import { getRepositoryToken } from '@nestjs/typeorm';
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { EntitySchema } from 'typeorm';
-import { controller, JWT_SECRET, method, module, ready, rmq, typeorm } from './nest.mjs';
+import { controller, JWT_SECRET, method, rmq, startMicroservice } from './nest.mjs';
 
 const scrypt = promisify(scryptCallback);
 
@@ -58,20 +57,11 @@ controller(UsersController, '', getRepositoryToken(User), JwtService, 'EMAIL');
 method(UsersController, 'register', [MessagePattern('register')], [Payload()]);
 method(UsersController, 'login', [MessagePattern('login')], [Payload()]);
 
-class UsersModule {}
-module(UsersModule, {
+await startMicroservice('users', {
+  entities: [User],
   imports: [
-    TypeOrmModule.forRoot(typeorm([User])),
-    TypeOrmModule.forFeature([User]),
     JwtModule.register({ secret: JWT_SECRET, signOptions: { expiresIn: '1h' } }),
     ClientsModule.register([{ name: 'EMAIL', ...rmq('email_queue') }]),
   ],
   controllers: [UsersController],
 });
-
-const app = await NestFactory.createMicroservice(UsersModule, {
-  ...rmq('users_queue'),
-  logger: ['error'],
-});
-await app.listen();
-ready('users');
